@@ -1,0 +1,199 @@
+"""Key generation and the rewrites that keep the key material: passphrase, comment, .pub.
+
+Generation is split in two so the UI can cancel between them: :func:`generate_private_key`
+(slow for RSA, touches no file) and :func:`write_key_pair` (fast, does all the writing).
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.core import openssh_format
+from tui.core.errors import InvalidArgument, KeyFormatError, TargetExists
+from tui.core.fsutil import atomic_write, ensure_directory
+from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
+from tui.core.private import OpenedKey, entry_from_crypto, open_private_key_file
+
+DEFAULT_TYPE = "ed25519"
+DEFAULT_BITS = {"ed25519": 256, "ecdsa": 256, "rsa": 3072}
+ECDSA_SIZES = (256, 384, 521)
+MIN_RSA_BITS = 2048
+MAX_RSA_BITS = 16384
+DEFAULT_ROUNDS = openssh_format.DEFAULT_ROUNDS
+KEY_FILE_NAMES = {"ed25519": "id_ed25519", "ecdsa": "id_ecdsa", "rsa": "id_rsa"}
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A generated key that has not been written yet."""
+
+    public_blob: bytes
+    entry: openssh_format.PrivateEntry
+
+
+@dataclass(frozen=True)
+class KeyPairFiles:
+    """A key pair on disk."""
+
+    path: Path
+    public_path: Path
+    public: PublicKey
+    encrypted: bool
+
+
+def default_comment() -> str:
+    """``user@hostname``, as ssh-keygen uses."""
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "user"
+    return f"{user}@{socket.gethostname()}"
+
+
+def default_key_path(key_type: str, ssh_dir: Path | None = None) -> Path:
+    return (ssh_dir or Path.home() / ".ssh") / KEY_FILE_NAMES[key_type]
+
+
+def check_request(key_type: str, bits: int | None) -> int:
+    """Validate a type and size; return the size to use."""
+    if key_type not in DEFAULT_BITS:
+        raise InvalidArgument(f"Unknown key type {key_type!r}; choose ed25519 (recommended), ecdsa or rsa.")
+    if bits is None:
+        return DEFAULT_BITS[key_type]
+    if key_type == "ed25519" and bits != 256:
+        raise InvalidArgument("ed25519 keys have a fixed size; leave out -b.")
+    if key_type == "ecdsa" and bits not in ECDSA_SIZES:
+        raise InvalidArgument("ECDSA keys are 256, 384 or 521 bits; pick one of those.")
+    if key_type == "rsa" and bits < MIN_RSA_BITS:
+        raise InvalidArgument(f"RSA keys under {MIN_RSA_BITS} bits are unsafe; use -b 3072 or more (or ed25519).")
+    if key_type == "rsa" and bits > MAX_RSA_BITS:
+        raise InvalidArgument(f"RSA keys over {MAX_RSA_BITS} bits are not supported by OpenSSH; use -b 4096.")
+    return bits
+
+
+def generate_private_key(key_type: str = DEFAULT_TYPE, bits: int | None = None, comment: str = "") -> NewKey:
+    """Make new key material in memory (the slow part for RSA)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    size = check_request(key_type, bits)
+    if key_type == "ed25519":
+        key: object = ed25519.Ed25519PrivateKey.generate()
+    elif key_type == "ecdsa":
+        curve = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}[size]()
+        key = ec.generate_private_key(curve)
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=size)
+    blob, entry = entry_from_crypto(key, comment)
+    return NewKey(blob, entry)
+
+
+def public_path_for(path: Path) -> Path:
+    return path.with_name(path.name + ".pub")
+
+
+def check_targets(path: Path, overwrite: bool = False) -> None:
+    """Refuse early (before a slow generation) when a target exists and may not be replaced."""
+    if overwrite:
+        return
+    for target in (path, public_path_for(path)):
+        if target.exists() or target.is_symlink():
+            raise TargetExists(f"{target} already exists; choose another file name or use --force to replace it.")
+
+
+def write_key_pair(
+    key: NewKey,
+    path: Path,
+    passphrase: str | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+    overwrite: bool = False,
+) -> KeyPairFiles:
+    """Write the private key (0600, atomic) then its .pub (0644); create the directory 0700."""
+    path = Path(path).expanduser()
+    if rounds < 1:
+        raise InvalidArgument("KDF rounds must be at least 1 (16 is the default).")
+    check_targets(path, overwrite)
+    ensure_directory(path.parent)
+    text = openssh_format.build(key.public_blob, key.entry, passphrase or None, rounds)
+    public = public_key_from_blob(key.public_blob, comment=key.entry.comment)
+    atomic_write(path, text.encode(), 0o600, overwrite=overwrite)
+    atomic_write(public_path_for(path), (public.line() + "\n").encode(), 0o644, overwrite=True)
+    return KeyPairFiles(path, public_path_for(path), public, bool(passphrase))
+
+
+def generate_key_pair(
+    path: Path,
+    key_type: str = DEFAULT_TYPE,
+    bits: int | None = None,
+    comment: str | None = None,
+    passphrase: str | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+    overwrite: bool = False,
+) -> KeyPairFiles:
+    """ssh-keygen in one call: check, generate, write."""
+    path = Path(path).expanduser()
+    check_request(key_type, bits)
+    check_targets(path, overwrite)
+    key = generate_private_key(key_type, bits, default_comment() if comment is None else comment)
+    return write_key_pair(key, path, passphrase, rounds, overwrite)
+
+
+def _rewrite(path: Path, opened: OpenedKey, passphrase: str | None, rounds: int | None, comment: str) -> None:
+    entry = openssh_format.PrivateEntry(opened.entry.key_type, opened.entry.fields, comment)
+    info = opened.info
+    cipher = info.cipher if info.cipher in openssh_format.CIPHERS else openssh_format.DEFAULT_CIPHER
+    text = openssh_format.build(
+        public_blob(opened), entry, passphrase or None, rounds or info.rounds or DEFAULT_ROUNDS, cipher
+    )
+    atomic_write(path, text.encode(), 0o600, overwrite=True)
+
+
+def public_blob(opened: OpenedKey) -> bytes:
+    return opened.public.blob
+
+
+def change_passphrase(path: Path, old: str | None, new: str | None, rounds: int | None = None) -> OpenedKey:
+    """Add, change or remove the passphrase; key material and comment stay as they were."""
+    opened = open_private_key_file(path, old)
+    _rewrite(path, opened, new, rounds, opened.comment)
+    return opened
+
+
+def change_comment(path: Path, comment: str, passphrase: str | None = None) -> PublicKey:
+    """Set the comment inside the private key and in the .pub beside it."""
+    if "\n" in comment or "\r" in comment:
+        raise InvalidArgument("A comment must fit on one line.")
+    opened = open_private_key_file(path, passphrase)
+    _rewrite(path, opened, passphrase if opened.info.encrypted else None, None, comment)
+    public = public_key_from_blob(opened.public.blob, comment=comment)
+    pub_path = public_path_for(Path(path))
+    if pub_path.exists():
+        try:
+            same = read_public_key_file(pub_path).blob == public.blob
+        except KeyFormatError:
+            same = False
+        if same:
+            atomic_write(pub_path, (public.line() + "\n").encode(), 0o644, overwrite=True)
+    return public
+
+
+def derive_public_key(path: Path, passphrase: str | None = None) -> PublicKey:
+    """The public key of a private key file, with the private key's comment (ssh-keygen -y)."""
+    from tui.core.private import inspect_private_key, read_private_key_text
+
+    info = inspect_private_key(read_private_key_text(Path(path)))
+    if info.public is not None and info.format == "openssh" and info.encrypted:
+        # ssh-keygen -y needs the passphrase for the comment; without it, the blob suffices.
+        if passphrase is None:
+            return info.public
+    return open_private_key_file(path, passphrase).public
+
+
+def write_public_key(path: Path, passphrase: str | None = None, overwrite: bool = False) -> Path:
+    """Re-create a missing .pub next to a private key."""
+    public = derive_public_key(path, passphrase)
+    target = public_path_for(Path(path))
+    atomic_write(target, (public.line() + "\n").encode(), 0o644, overwrite=overwrite)
+    return target

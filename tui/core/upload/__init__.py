@@ -1,0 +1,1 @@
+"""Upload targets: the Stratos for Power cloud API and hosts' authorized_keys."""
