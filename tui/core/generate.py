@@ -63,8 +63,8 @@ def check_request(key_type: str, bits: int | None) -> int:
         raise InvalidArgument(f"Unknown key type {key_type!r}; choose ed25519 (recommended), ecdsa or rsa.")
     if bits is None:
         return DEFAULT_BITS[key_type]
-    if key_type == "ed25519" and bits != 256:
-        raise InvalidArgument("ed25519 keys have a fixed size; leave out -b.")
+    if key_type == "ed25519":
+        return 256  # fixed size; ssh-keygen ignores -b here too
     if key_type == "ecdsa" and bits not in ECDSA_SIZES:
         raise InvalidArgument("ECDSA keys are 256, 384 or 521 bits; pick one of those.")
     if key_type == "rsa" and bits < MIN_RSA_BITS:
@@ -145,13 +145,9 @@ def _rewrite(path: Path, opened: OpenedKey, passphrase: str | None, rounds: int 
     info = opened.info
     cipher = info.cipher if info.cipher in openssh_format.CIPHERS else openssh_format.DEFAULT_CIPHER
     text = openssh_format.build(
-        public_blob(opened), entry, passphrase or None, rounds or info.rounds or DEFAULT_ROUNDS, cipher
+        opened.public.blob, entry, passphrase or None, rounds or info.rounds or DEFAULT_ROUNDS, cipher
     )
     atomic_write(path, text.encode(), 0o600, overwrite=True)
-
-
-def public_blob(opened: OpenedKey) -> bytes:
-    return opened.public.blob
 
 
 def change_passphrase(path: Path, old: str | None, new: str | None, rounds: int | None = None) -> OpenedKey:

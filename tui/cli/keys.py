@@ -1,0 +1,331 @@
+"""Key commands: fingerprint, list, keygen, passwd, comment, pub.
+
+These import neither Textual nor asyncssh: scripts call them in loops, so start-up time counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.cli.common import ask_new_passphrase, ask_secret, print_json, read_stdin_lines
+from tui.core.errors import InvalidArgument, KeyFormatError, PassphraseRequired
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("fingerprint", help="show a key's fingerprint (like ssh-keygen -l)")
+    p.add_argument("-v", dest="visual", action="store_true", help="also draw the randomart picture")
+    p.add_argument("-E", dest="hash", choices=("sha256", "md5"), default="sha256", type=str.lower)
+    p.add_argument("-f", dest="file", required=True, type=Path, help="key file (public, private, authorized_keys)")
+    p.set_defaults(func=cmd_fingerprint)
+
+    p = subparsers.add_parser("list", help="list the keys of a directory and their problems")
+    p.add_argument("--dir", type=Path, default=None, help="directory to scan (default ~/.ssh)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = subparsers.add_parser("keygen", help="generate a key pair (like ssh-keygen)")
+    p.add_argument("-t", dest="type", default="ed25519", help="ed25519 (default), ecdsa or rsa")
+    p.add_argument("-b", dest="bits", type=int, default=None, help="size: ecdsa 256/384/521, rsa >= 2048")
+    p.add_argument("-C", dest="comment", default=None, help="comment (default user@hostname)")
+    p.add_argument("-f", dest="file", type=Path, default=None, help="private key file (default ~/.ssh/id_TYPE)")
+    p.add_argument("-a", dest="rounds", type=int, default=16, help="bcrypt KDF rounds (default 16)")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("-N", dest="passphrase", default=None, help="passphrase ('' for none)")
+    secret.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase from stdin")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_keygen)
+
+    p = subparsers.add_parser("passwd", help="add, change or remove a key's passphrase")
+    p.add_argument("-f", dest="file", required=True, type=Path)
+    p.add_argument("-P", dest="old", default=None, help="current passphrase")
+    p.add_argument("-N", dest="new", default=None, help="new passphrase ('' removes it)")
+    p.add_argument("-a", dest="rounds", type=int, default=None, help="bcrypt KDF rounds")
+    p.add_argument("--passphrase-stdin", action="store_true", help="stdin: current line, then new line")
+    p.set_defaults(func=cmd_passwd)
+
+    p = subparsers.add_parser("comment", help="change a key's comment")
+    p.add_argument("-f", dest="file", required=True, type=Path)
+    p.add_argument("-C", dest="comment", required=True)
+    p.add_argument("-P", dest="passphrase", default=None)
+    p.add_argument("--passphrase-stdin", action="store_true")
+    p.set_defaults(func=cmd_comment)
+
+    p = subparsers.add_parser("pub", help="print the public key of a private key (like ssh-keygen -y)")
+    p.add_argument("-f", dest="file", required=True, type=Path)
+    p.add_argument("-P", dest="passphrase", default=None)
+    p.add_argument("--passphrase-stdin", action="store_true")
+    p.add_argument("--write", action="store_true", help="save it as FILE.pub")
+    p.add_argument("--force", action="store_true", help="with --write: replace an existing .pub")
+    p.set_defaults(func=cmd_pub)
+
+
+# -- fingerprint ---------------------------------------------------------------------------
+
+
+def fingerprint_lines(path: Path, hash_name: str, visual: bool) -> list[str]:
+    """What ``ssh-keygen -l [-v] [-E hash] -f path`` prints, line by line."""
+    from tui.core.keys import keygen_listing, parse_public_key, read_text_file
+
+    text = read_text_file(path)
+    first = text.split("\n", 1)[0]
+    if "PRIVATE KEY" in first:
+        entries = [_private_fingerprint(path, text)]
+    elif text.lstrip().startswith(("---- BEGIN SSH2", "-----BEGIN")):
+        key = parse_public_key(text)
+        entries = [(key, key.comment or None)]
+    else:
+        entries = keygen_listing(text)
+    if not entries:
+        raise KeyFormatError(f"{path} is not a public key file; give a .pub, a private key or an authorized_keys file.")
+    out = []
+    for key, comment in entries:
+        out.append(key.keygen_line(hash_name, comment or ""))
+        if visual:
+            out.append(key.randomart(hash_name))
+    return out
+
+
+def _private_fingerprint(path: Path, text: str) -> tuple[Any, str | None]:
+    """ssh-keygen's fingerprint_private(): the .pub's key and comment, else the private's."""
+    from tui.core.errors import SshDeckError
+    from tui.core.keys import parse_public_key_line, read_text_file
+    from tui.core.private import inspect_private_key, open_private_key
+
+    public = None
+    comment: str | None = None
+    pub_path = path.with_name(path.name + ".pub")
+    if pub_path.is_file():
+        try:
+            for line in read_text_file(pub_path).split("\n"):
+                if line.strip() and not line.lstrip().startswith("#"):
+                    try:
+                        public = parse_public_key_line(line.lstrip())
+                    except SshDeckError:
+                        continue
+                    comment = public.comment
+                    break
+        except SshDeckError:
+            public = None
+    info = inspect_private_key(text)
+    if public is None:
+        public = info.public
+    if not comment and not info.encrypted:
+        try:
+            opened = open_private_key(text, None)
+            comment = opened.comment
+            public = public or opened.public
+        except SshDeckError:
+            pass
+    if public is None:
+        raise PassphraseRequired(
+            f"{path} is an encrypted key without a .pub beside it; run sshdeck pub -f {path} --write first."
+        )
+    return public, comment or None
+
+
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    for line in fingerprint_lines(args.file, args.hash, args.visual):
+        print(line)
+    return 0
+
+
+# -- list ----------------------------------------------------------------------------------
+
+
+def _short(fp: str, width: int = 20) -> str:
+    return fp if len(fp) <= width else fp[: width - 1] + "…"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from tui.core.scan import scan_directory
+
+    result = scan_directory(args.dir)
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    if not result.exists:
+        print(f"{result.directory} does not exist; create a key with: sshdeck keygen", file=sys.stderr)
+        return 0
+    rows = [("FILE", "TYPE", "BITS", "SHA256", "COMMENT", "ENCRYPTED", "PROBLEMS")]
+    for entry in result.keys:
+        encrypted = {True: "yes", False: "no", None: "-"}[entry.encrypted]
+        problems = ",".join(p.code for p in entry.problems) or "-"
+        rows.append(
+            (entry.name, entry.public.key_type, str(entry.public.bits), entry.public.sha256, entry.comment or "-",
+             encrypted, problems)
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    if not result.keys:
+        print(f"No keys in {result.directory}; create one with: sshdeck keygen", file=sys.stderr)
+    for skipped in result.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 0
+
+
+# -- keygen --------------------------------------------------------------------------------
+
+
+def _new_passphrase(args: argparse.Namespace) -> str:
+    if args.passphrase is not None:
+        passphrase: str = args.passphrase
+        return passphrase
+    if args.passphrase_stdin:
+        value = read_stdin_lines(1)[0]
+    else:
+        value = ask_new_passphrase()
+    if not value:
+        raise InvalidArgument("An empty passphrase leaves the key unprotected; to do that on purpose, use -N ''.")
+    return value
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from tui.core.generate import (
+        check_request,
+        check_targets,
+        default_comment,
+        default_key_path,
+        generate_private_key,
+        write_key_pair,
+    )
+
+    key_type = args.type.lower()
+    bits = check_request(key_type, args.bits)
+    path = (args.file or default_key_path(key_type)).expanduser()
+    if args.rounds < 1:
+        raise InvalidArgument("KDF rounds (-a) must be at least 1; 16 is the default.")
+    check_targets(path, overwrite=args.force)
+    passphrase = _new_passphrase(args)
+    comment = default_comment() if args.comment is None else args.comment
+    if not args.json:
+        print(f"Generating public/private {key_type} key pair.")
+    key = generate_private_key(key_type, bits, comment)
+    files = write_key_pair(key, path, passphrase or None, args.rounds, overwrite=args.force)
+    public = files.public
+    if args.json:
+        print_json(
+            {
+                "path": str(files.path),
+                "public_path": str(files.public_path),
+                "type": public.key_type,
+                "bits": public.bits,
+                "sha256": public.sha256,
+                "comment": public.comment,
+                "encrypted": files.encrypted,
+                "randomart": public.randomart(),
+            }
+        )
+        return 0
+    print(f"Your identification has been saved in {files.path}")
+    print(f"Your public key has been saved in {files.public_path}")
+    print("The key fingerprint is:")
+    print(f"{public.sha256} {public.comment}".rstrip())
+    print("The key's randomart image is:")
+    print(public.randomart())
+    return 0
+
+
+# -- passwd, comment, pub ------------------------------------------------------------------
+
+
+def _is_encrypted(path: Path) -> bool:
+    from tui.core.private import inspect_private_key, read_private_key_text
+
+    return inspect_private_key(read_private_key_text(path)).encrypted
+
+
+def _existing_passphrase(args: argparse.Namespace, given: str | None, stdin_lines: list[str] | None) -> str | None:
+    if given is not None:
+        return given
+    if stdin_lines:
+        return stdin_lines.pop(0)
+    if not _is_encrypted(args.file):
+        return None
+    return ask_secret(f"Enter passphrase for {args.file}: ")
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    from tui.core.generate import change_passphrase
+
+    encrypted = _is_encrypted(args.file)
+    old: str | None = args.old
+    new: str | None = args.new
+    if args.passphrase_stdin:
+        wanted = int(encrypted and old is None) + int(new is None)
+        lines = [ln.rstrip("\r\n") for ln in sys.stdin.read().split("\n")]
+        if lines and lines[-1] == "":
+            lines.pop()
+        if encrypted and old is None and new is None and len(lines) == 1:
+            raise InvalidArgument("Expected two lines on standard input: the current passphrase, then the new one.")
+        if not encrypted and old is None and len(lines) >= 2:
+            lines.pop(0)  # the "current" line of an unencrypted key is ignored
+        if len(lines) < wanted:
+            raise InvalidArgument(f"Expected {wanted} line(s) on standard input but got {len(lines)}.")
+        if encrypted and old is None:
+            old = lines.pop(0)
+        if new is None:
+            new = lines.pop(0)
+    else:
+        if encrypted and old is None:
+            old = ask_secret("Enter old passphrase: ")
+        if new is None:
+            new = ask_new_passphrase()
+    change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
+    if new:
+        print("Your identification has been saved with the new passphrase.")
+    else:
+        print("The passphrase was removed; the key is now stored without one.")
+    return 0
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    from tui.core.generate import change_comment
+
+    lines = read_stdin_lines(1) if args.passphrase_stdin else None
+    passphrase = _existing_passphrase(args, args.passphrase, lines)
+    public = change_comment(args.file, args.comment, passphrase)
+    print(f"Comment '{public.comment}' applied")
+    return 0
+
+
+def cmd_pub(args: argparse.Namespace) -> int:
+    from tui.core.errors import TargetExists
+    from tui.core.fsutil import atomic_write
+    from tui.core.generate import derive_public_key, public_path_for
+    from tui.core.private import inspect_private_key, read_private_key_text
+
+    info = inspect_private_key(read_private_key_text(args.file))
+    passphrase: str | None = args.passphrase
+    if passphrase is None and args.passphrase_stdin:
+        passphrase = read_stdin_lines(1)[0]
+    if passphrase is None and info.encrypted and info.public is None:
+        passphrase = ask_secret(f"Enter passphrase for {args.file}: ")
+    public = derive_public_key(args.file, passphrase)
+    if not public.comment and info.encrypted:
+        public = _comment_from_pub(args.file, public)
+    target = public_path_for(args.file)
+    if args.write:
+        if target.exists() and not args.force:
+            raise TargetExists(f"{target} already exists; add --force to replace it.")
+        atomic_write(target, (public.line() + "\n").encode(), 0o644, overwrite=args.force)
+        print(f"Your public key has been saved in {target}", file=sys.stderr)
+    print(public.line())
+    return 0
+
+
+def _comment_from_pub(path: Path, public: Any) -> Any:
+    from tui.core.errors import SshDeckError
+    from tui.core.keys import PublicKey, read_public_key_file
+
+    try:
+        existing = read_public_key_file(path.with_name(path.name + ".pub"))
+    except SshDeckError:
+        return public
+    if existing.blob == public.blob:
+        return PublicKey(public.key_type, public.blob, existing.comment)
+    return public
