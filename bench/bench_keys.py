@@ -21,17 +21,60 @@ def make_key_directory(directory: Path, count: int) -> None:
     """Mixed keys: ed25519/ECDSA/RSA, encrypted or not, PEM, lone .pub files, certificates."""
     from tui.core.generate import generate_private_key, write_key_pair
 
-    pool = [generate_private_key(t, b, f"bench{i}") for i, (t, b) in enumerate(
-        [("ed25519", None), ("ecdsa", 256), ("ecdsa", 384), ("ecdsa", 521), ("rsa", 2048), ("rsa", 3072)])]
+    pool = [
+        generate_private_key(t, b, f"bench{i}")
+        for i, (t, b) in enumerate(
+            [
+                ("ed25519", None),
+                ("ecdsa", 256),
+                ("ecdsa", 384),
+                ("ecdsa", 521),
+                ("rsa", 2048),
+                ("rsa", 3072),
+            ]
+        )
+    ]
     for i in range(count):
         key = generate_private_key("ed25519", None, f"k{i}") if i % 6 == 0 else pool[i % len(pool)]
-        write_key_pair(key, directory / f"key{i:04d}", passphrase="bench pass" if i % 5 == 0 else None, rounds=2)
+        write_key_pair(
+            key,
+            directory / f"key{i:04d}",
+            passphrase="bench pass" if i % 5 == 0 else None,
+            rounds=2,
+        )
         if i % 10 == 3:
             (directory / f"key{i:04d}").unlink()  # a lone public key
-    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f",
-                    str(directory / "legacy.pem")], check=True)
-    subprocess.run(["ssh-keygen", "-q", "-s", str(directory / "key0001"), "-I", "b", "-n", "u",
-                    str(directory / "key0002.pub")], check=True)
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-m",
+            "PEM",
+            "-N",
+            "",
+            "-f",
+            str(directory / "legacy.pem"),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-s",
+            str(directory / "key0001"),
+            "-I",
+            "b",
+            "-n",
+            "u",
+            str(directory / "key0002.pub"),
+        ],
+        check=True,
+    )
 
 
 def main() -> None:
@@ -54,29 +97,79 @@ def main() -> None:
 
         counter = iter(range(10_000))
         ours = median_time(
-            [*sshdeck, "keygen", "-t", "rsa", "-b", "4096", "-N", "", "-C", "b", "-f", str(work / "ours")],
+            [
+                *sshdeck,
+                "keygen",
+                "-t",
+                "rsa",
+                "-b",
+                "4096",
+                "-N",
+                "",
+                "-C",
+                "b",
+                "-f",
+                str(work / "ours"),
+            ],
             1,
         )
         ours_runs = [ours]
         for _ in range(args.rsa_runs - 1):
-            ours_runs.append(time_command(
-                [*sshdeck, "keygen", "-t", "rsa", "-b", "4096", "-N", "", "-C", "b", "-f",
-                 str(work / f"ours{next(counter)}")]))
+            ours_runs.append(
+                time_command(
+                    [
+                        *sshdeck,
+                        "keygen",
+                        "-t",
+                        "rsa",
+                        "-b",
+                        "4096",
+                        "-N",
+                        "",
+                        "-C",
+                        "b",
+                        "-f",
+                        str(work / f"ours{next(counter)}"),
+                    ]
+                )
+            )
         theirs_runs = [
-            time_command(["ssh-keygen", "-q", "-t", "rsa", "-b", "4096", "-N", "", "-C", "b", "-f",
-                          str(work / f"theirs{next(counter)}")])
+            time_command(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "rsa",
+                    "-b",
+                    "4096",
+                    "-N",
+                    "",
+                    "-C",
+                    "b",
+                    "-f",
+                    str(work / f"theirs{next(counter)}"),
+                ]
+            )
             for _ in range(args.rsa_runs)
         ]
         ours_runs.sort()
         theirs_runs.sort()
-        report(f"(b) RSA-4096 keygen, median of {args.rsa_runs}", ours_runs[len(ours_runs) // 2],
-               theirs_runs[len(theirs_runs) // 2], "target <= 0.5x ssh-keygen's time, i.e. >= 2x")
+        report(
+            f"(b) RSA-4096 keygen, median of {args.rsa_runs}",
+            ours_runs[len(ours_runs) // 2],
+            theirs_runs[len(theirs_runs) // 2],
+            "target <= 0.5x ssh-keygen's time, i.e. >= 2x",
+        )
 
         pub = keys / "key0002.pub"
         ours = median_time([*sshdeck, "fingerprint", "-f", str(pub)], args.cold_runs)
         theirs = median_time(["ssh-keygen", "-l", "-f", str(pub)], args.cold_runs)
-        report(f"(c) cold start of fingerprint, median of {args.cold_runs}", ours, theirs,
-               f"absolute target < 250 ms: {'met' if ours < 0.25 else 'NOT met'}")
+        report(
+            f"(c) cold start of fingerprint, median of {args.cold_runs}",
+            ours,
+            theirs,
+            f"absolute target < 250 ms: {'met' if ours < 0.25 else 'NOT met'}",
+        )
 
 
 if __name__ == "__main__":

@@ -13,13 +13,19 @@ from collections.abc import Sequence
 
 def sshdeck_command() -> list[str]:
     """The installed ``sshdeck`` script when present (what users run), else ``python -m tui``."""
-    exe = shutil.which("sshdeck", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    exe = shutil.which(
+        "sshdeck", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    )
     return [exe] if exe else [sys.executable, "-m", "tui"]
 
 
-def time_command(argv: Sequence[str] | str, shell: bool = False, env: dict[str, str] | None = None) -> float:
+def time_command(
+    argv: Sequence[str] | str, shell: bool = False, env: dict[str, str] | None = None
+) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(
+        argv, shell=shell, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     return time.perf_counter() - start
 
 
@@ -29,5 +35,7 @@ def median_time(argv: Sequence[str] | str, runs: int, shell: bool = False) -> fl
 
 def report(label: str, ours: float, theirs: float, target: str) -> None:
     ratio = theirs / ours if ours else float("inf")
-    print(f"{label}: sshdeck {ours * 1000:.1f} ms, OpenSSH {theirs * 1000:.1f} ms -> "
-          f"sshdeck is {ratio:.2f}x as fast ({target})")
+    print(
+        f"{label}: sshdeck {ours * 1000:.1f} ms, OpenSSH {theirs * 1000:.1f} ms -> "
+        f"sshdeck is {ratio:.2f}x as fast ({target})"
+    )

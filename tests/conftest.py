@@ -45,7 +45,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.TestKeyring")
     monkeypatch.setenv("SSHDECK_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    )
     import keyring
 
     from tests.keyring_backend import TestKeyring
@@ -65,7 +67,9 @@ def ssh_dir(isolated_home: Path) -> Path:
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``sshdeck`` as a real process (``python -m tui``) with the test's environment."""
 
-    def run(*args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "tui", *args],
             input=input if input is not None else "",
@@ -80,4 +84,6 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 def ssh_keygen(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """The oracle: OpenSSH's own ssh-keygen."""
-    return subprocess.run(["ssh-keygen", *args], input=input or "", capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["ssh-keygen", *args], input=input or "", capture_output=True, text=True, timeout=120
+    )

@@ -20,8 +20,14 @@ KEY_SPECS = [
 ]
 
 
-def keygen(path: Path, key_type: str, bits: int | None = None, passphrase: str = "", comment: str = "t@test",
-           fmt: str | None = None) -> Path:
+def keygen(
+    path: Path,
+    key_type: str,
+    bits: int | None = None,
+    passphrase: str = "",
+    comment: str = "t@test",
+    fmt: str | None = None,
+) -> Path:
     args = ["ssh-keygen", "-q", "-t", key_type, "-N", passphrase, "-C", comment, "-f", str(path)]
     if bits:
         args += ["-b", str(bits)]
@@ -33,7 +39,19 @@ def keygen(path: Path, key_type: str, bits: int | None = None, passphrase: str =
 
 def sign_certificate(ca: Path, public: Path, principals: str = "alice,bob") -> Path:
     subprocess.run(
-        ["ssh-keygen", "-q", "-s", str(ca), "-I", "test-id", "-n", principals, "-V", "+52w", str(public)],
+        [
+            "ssh-keygen",
+            "-q",
+            "-s",
+            str(ca),
+            "-I",
+            "test-id",
+            "-n",
+            principals,
+            "-V",
+            "+52w",
+            str(public),
+        ],
         check=True,
         capture_output=True,
         timeout=60,
@@ -48,10 +66,16 @@ def sk_public_lines() -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-    ed = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key().public_bytes_raw()
+    ed = (
+        ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+        .public_key()
+        .public_bytes_raw()
+    )
     ed_blob = wire.string("sk-ssh-ed25519@openssh.com") + wire.string(ed) + wire.string("ssh:")
-    point = ec.derive_private_key(12345, ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    point = (
+        ec.derive_private_key(12345, ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
     ec_blob = (
         wire.string("sk-ecdsa-sha2-nistp256@openssh.com")

@@ -17,7 +17,13 @@ from pathlib import Path
 from tui import __version__
 from tui.core.errors import SshDeckError
 
-COMMAND_MODULES = ("tui.cli.keys", "tui.cli.agent", "tui.cli.test", "tui.cli.cloud", "tui.cli.copy_id")
+COMMAND_MODULES = (
+    "tui.cli.keys",
+    "tui.cli.agent",
+    "tui.cli.test",
+    "tui.cli.cloud",
+    "tui.cli.copy_id",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="SSH keys from generation to login. Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"sshdeck {__version__}")
-    parser.add_argument("--dir", type=Path, default=None, help="key directory the app opens (default ~/.ssh)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="key directory the app opens (default ~/.ssh)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -14,7 +14,11 @@ REPO = Path(__file__).resolve().parents[2]
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-        capture_output=True, text=True, cwd=REPO, check=True, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        timeout=120,
     ).stdout
     return set(out.split())
 
@@ -30,8 +34,11 @@ def test_core_never_imports_textual_or_rich() -> None:
 
 def test_key_commands_import_neither_textual_nor_asyncssh(tmp_path: Path) -> None:
     key = keygen(tmp_path / "k", "ed25519")
-    for argv in (["fingerprint", "-v", "-f", str(key)], ["list", "--dir", str(tmp_path), "--json"],
-                 ["pub", "-f", str(key)]):
+    for argv in (
+        ["fingerprint", "-v", "-f", str(key)],
+        ["list", "--dir", str(tmp_path), "--json"],
+        ["pub", "-f", str(key)],
+    ):
         modules = _modules_after(
             "import contextlib, io\nfrom tui.__main__ import main\n"
             f"with contextlib.redirect_stdout(io.StringIO()): main({argv!r})"

@@ -42,7 +42,9 @@ ALL_NAMES = [f"{t}{b or ''}" for t, b in KEY_SPECS] + ["sk-ed25519", "sk-ecdsa"]
 
 @pytest.mark.parametrize("name", ALL_NAMES + [n + "-cert" for n in ALL_NAMES])
 @pytest.mark.parametrize("hash_name", ["sha256", "md5"])
-def test_fingerprint_and_randomart_match_ssh_keygen(oracle_keys: dict[str, Path], name: str, hash_name: str) -> None:
+def test_fingerprint_and_randomart_match_ssh_keygen(
+    oracle_keys: dict[str, Path], name: str, hash_name: str
+) -> None:
     for path in _files(oracle_keys, name):
         expected = ssh_keygen("-l", "-v", "-E", hash_name, "-f", str(path))
         assert expected.returncode == 0, expected.stderr
@@ -63,10 +65,14 @@ def test_certificate_shares_fingerprint_with_its_key(oracle_keys: dict[str, Path
 
 def test_rsa_bits_come_from_the_modulus(oracle_keys: dict[str, Path]) -> None:
     expected_bits = int(ssh_keygen("-l", "-f", str(oracle_keys["rsa3333"])).stdout.split()[0])
-    assert read_public_key_file(oracle_keys["rsa3333"].with_name("rsa3333.pub")).bits == expected_bits
+    assert (
+        read_public_key_file(oracle_keys["rsa3333"].with_name("rsa3333.pub")).bits == expected_bits
+    )
 
 
-def test_rfc4716_and_pem_public_keys_have_the_same_fingerprint(oracle_keys: dict[str, Path]) -> None:
+def test_rfc4716_and_pem_public_keys_have_the_same_fingerprint(
+    oracle_keys: dict[str, Path],
+) -> None:
     for name in ("ed25519", "rsa2048", "ecdsa384"):
         pub = oracle_keys[name].with_name(name + ".pub")
         reference = read_public_key_file(pub)
@@ -77,7 +83,9 @@ def test_rfc4716_and_pem_public_keys_have_the_same_fingerprint(oracle_keys: dict
             assert parse_public_key(pem).sha256 == reference.sha256
 
 
-def test_authorized_keys_file_prints_one_line_per_key(tmp_path: Path, oracle_keys: dict[str, Path]) -> None:
+def test_authorized_keys_file_prints_one_line_per_key(
+    tmp_path: Path, oracle_keys: dict[str, Path]
+) -> None:
     ed = oracle_keys["ed25519"].with_name("ed25519.pub").read_text().split()
     rsa = oracle_keys["rsa2048"].with_name("rsa2048.pub").read_text().strip()
     ak = tmp_path / "authorized_keys"

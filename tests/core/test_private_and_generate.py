@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
@@ -12,7 +13,13 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tests.keyfactory import keygen
-from tui.core.errors import KeyFormatError, PassphraseRequired, TargetExists, WriteError, WrongPassphrase
+from tui.core.errors import (
+    KeyFormatError,
+    PassphraseRequired,
+    TargetExists,
+    WriteError,
+    WrongPassphrase,
+)
 from tui.core.generate import (
     change_comment,
     change_passphrase,
@@ -48,7 +55,12 @@ def keygen_y(path: Path, passphrase: str = "") -> str:
 )
 @pytest.mark.parametrize("passphrase", ["", PASS])
 def test_we_read_every_key_ssh_keygen_writes(
-    tmp_path: Path, key_type: str, bits: int | None, fmt: str | None, expected_format: str, passphrase: str
+    tmp_path: Path,
+    key_type: str,
+    bits: int | None,
+    fmt: str | None,
+    expected_format: str,
+    passphrase: str,
 ) -> None:
     path = keygen(tmp_path / "k", key_type, bits, passphrase, comment="made by ssh-keygen", fmt=fmt)
     reference = read_public_key_file(path.with_name("k.pub"))
@@ -68,9 +80,13 @@ def test_we_read_every_key_ssh_keygen_writes(
         assert opened.comment == "made by ssh-keygen"
 
 
-@pytest.mark.parametrize(("key_type", "bits"), [("ed25519", None), ("ecdsa", 256), ("ecdsa", 521), ("rsa", 2048)])
+@pytest.mark.parametrize(
+    ("key_type", "bits"), [("ed25519", None), ("ecdsa", 256), ("ecdsa", 521), ("rsa", 2048)]
+)
 @pytest.mark.parametrize("passphrase", [None, PASS])
-def test_ssh_keygen_reads_every_key_we_write(tmp_path: Path, key_type: str, bits: int | None, passphrase: str | None) -> None:
+def test_ssh_keygen_reads_every_key_we_write(
+    tmp_path: Path, key_type: str, bits: int | None, passphrase: str | None
+) -> None:
     files = generate_key_pair(tmp_path / "id", key_type, bits, "me@here", passphrase)
     assert keygen_y(files.path, passphrase or "") == files.public.line()
     assert files.public_path.read_text() == files.public.line() + "\n"
@@ -115,10 +131,8 @@ def test_private_file_is_never_visible_with_looser_mode(tmp_path: Path) -> None:
     def watch() -> None:
         while not stop.is_set():
             for entry in os.scandir(keys):
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     seen.setdefault(entry.name, stat.S_IMODE(entry.stat().st_mode))
-                except FileNotFoundError:
-                    pass
 
     thread = threading.Thread(target=watch)
     thread.start()
@@ -130,7 +144,11 @@ def test_private_file_is_never_visible_with_looser_mode(tmp_path: Path) -> None:
         os.umask(old)
         stop.set()
         thread.join()
-    private_modes = {name: mode for name, mode in seen.items() if not name.endswith(".pub") and ".pub." not in name}
+    private_modes = {
+        name: mode
+        for name, mode in seen.items()
+        if not name.endswith(".pub") and ".pub." not in name
+    }
     assert private_modes and set(private_modes.values()) == {0o600}
 
 

@@ -45,16 +45,29 @@ def test_keys_are_found_by_content_and_paired(ssh_dir: Path) -> None:
     assert work.path == ssh_dir / "work" and work.public_path == ssh_dir / "work.pub"
     assert work.encrypted is True and work.public.comment == "work key" and work.problems == ()
     assert "unencrypted-private-key" in codes(by_name["deploy_key"].problems)
-    assert codes(by_name["legacy.pem"].problems) >= {"missing-public-key", "unencrypted-private-key"}
+    assert codes(by_name["legacy.pem"].problems) >= {
+        "missing-public-key",
+        "unencrypted-private-key",
+    }
     assert by_name["legacy.pem"].format == "pkcs1"
     lone_entry = by_name["someone.pub"]
-    assert lone_entry.path is None and lone_entry.public_path == lone and lone_entry.encrypted is None
+    assert (
+        lone_entry.path is None and lone_entry.public_path == lone and lone_entry.encrypted is None
+    )
     skipped = {s.path.name: s.reason for s in result.skipped}
     assert set(skipped) == {"notes.txt", "broken", "empty"}
     data = result.to_json()
     assert set(data) == {"directory", "keys", "skipped"}
     assert set(data["keys"][0]) == {
-        "path", "public_path", "type", "bits", "sha256", "md5", "comment", "encrypted", "problems",
+        "path",
+        "public_path",
+        "type",
+        "bits",
+        "sha256",
+        "md5",
+        "comment",
+        "encrypted",
+        "problems",
     }
 
 
@@ -81,14 +94,20 @@ def test_problems_and_permission_fixes(ssh_dir: Path) -> None:
     result = scan_directory(ssh_dir)
     by_name = {e.name: e for e in result.keys}
     assert "public-private-mismatch" in codes(by_name["id_a"].problems)
-    assert by_name["id_a"].public.sha256 != by_name["id_b"].public.sha256  # the private key's own identity
+    assert (
+        by_name["id_a"].public.sha256 != by_name["id_b"].public.sha256
+    )  # the private key's own identity
     unprotected = next(p for p in by_name["id_b"].problems if p.code == "unprotected-private-key")
     assert unprotected.severity == "error" and unprotected.fix == f"chmod 600 {b}"
     assert "weak-key" in codes(by_name["weak"].problems)
     assert "weak-key" in codes(by_name["old_dsa"].problems)
     dir_problem = next(p for p in by_name["id_b"].problems if p.code == "ssh-dir-permissions")
     assert dir_problem.fix == f"chmod 700 {ssh_dir}"
-    for problem in (p for p in by_name["id_b"].problems if p.code in ("unprotected-private-key", "ssh-dir-permissions")):
+    for problem in (
+        p
+        for p in by_name["id_b"].problems
+        if p.code in ("unprotected-private-key", "ssh-dir-permissions")
+    ):
         fix_problem(by_name["id_b"], problem)
     assert stat.S_IMODE(b.stat().st_mode) == 0o600
     assert stat.S_IMODE(ssh_dir.stat().st_mode) == 0o700

@@ -31,7 +31,9 @@ def read_stdin_lines(count: int) -> list[str]:
 def ask_secret(prompt: str) -> str:
     """Ask on the terminal without echo; refuses when there is no terminal to ask on."""
     if not sys.stdin.isatty():
-        raise InvalidArgument("No terminal to ask the passphrase on; pass it with -N/-P or --passphrase-stdin.")
+        raise InvalidArgument(
+            "No terminal to ask the passphrase on; pass it with -N/-P or --passphrase-stdin."
+        )
     return getpass.getpass(prompt)
 
 

@@ -18,7 +18,13 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("fingerprint", help="show a key's fingerprint (like ssh-keygen -l)")
     p.add_argument("-v", dest="visual", action="store_true", help="also draw the randomart picture")
     p.add_argument("-E", dest="hash", choices=("sha256", "md5"), default="sha256", type=str.lower)
-    p.add_argument("-f", dest="file", required=True, type=Path, help="key file (public, private, authorized_keys)")
+    p.add_argument(
+        "-f",
+        dest="file",
+        required=True,
+        type=Path,
+        help="key file (public, private, authorized_keys)",
+    )
     p.set_defaults(func=cmd_fingerprint)
 
     p = subparsers.add_parser("list", help="list the keys of a directory and their problems")
@@ -28,13 +34,19 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("keygen", help="generate a key pair (like ssh-keygen)")
     p.add_argument("-t", dest="type", default="ed25519", help="ed25519 (default), ecdsa or rsa")
-    p.add_argument("-b", dest="bits", type=int, default=None, help="size: ecdsa 256/384/521, rsa >= 2048")
+    p.add_argument(
+        "-b", dest="bits", type=int, default=None, help="size: ecdsa 256/384/521, rsa >= 2048"
+    )
     p.add_argument("-C", dest="comment", default=None, help="comment (default user@hostname)")
-    p.add_argument("-f", dest="file", type=Path, default=None, help="private key file (default ~/.ssh/id_TYPE)")
+    p.add_argument(
+        "-f", dest="file", type=Path, default=None, help="private key file (default ~/.ssh/id_TYPE)"
+    )
     p.add_argument("-a", dest="rounds", type=int, default=16, help="bcrypt KDF rounds (default 16)")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("-N", dest="passphrase", default=None, help="passphrase ('' for none)")
-    secret.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase from stdin")
+    secret.add_argument(
+        "--passphrase-stdin", action="store_true", help="read the passphrase from stdin"
+    )
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_keygen)
@@ -44,7 +56,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("-P", dest="old", default=None, help="current passphrase")
     p.add_argument("-N", dest="new", default=None, help="new passphrase ('' removes it)")
     p.add_argument("-a", dest="rounds", type=int, default=None, help="bcrypt KDF rounds")
-    p.add_argument("--passphrase-stdin", action="store_true", help="stdin: current line, then new line")
+    p.add_argument(
+        "--passphrase-stdin", action="store_true", help="stdin: current line, then new line"
+    )
     p.set_defaults(func=cmd_passwd)
 
     p = subparsers.add_parser("comment", help="change a key's comment")
@@ -54,7 +68,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--passphrase-stdin", action="store_true")
     p.set_defaults(func=cmd_comment)
 
-    p = subparsers.add_parser("pub", help="print the public key of a private key (like ssh-keygen -y)")
+    p = subparsers.add_parser(
+        "pub", help="print the public key of a private key (like ssh-keygen -y)"
+    )
     p.add_argument("-f", dest="file", required=True, type=Path)
     p.add_argument("-P", dest="passphrase", default=None)
     p.add_argument("--passphrase-stdin", action="store_true")
@@ -80,7 +96,9 @@ def fingerprint_lines(path: Path, hash_name: str, visual: bool) -> list[str]:
     else:
         entries = keygen_listing(text)
     if not entries:
-        raise KeyFormatError(f"{path} is not a public key file; give a .pub, a private key or an authorized_keys file.")
+        raise KeyFormatError(
+            f"{path} is not a public key file; give a .pub, a private key or an authorized_keys file."
+        )
     out = []
     for key, comment in entries:
         out.append(key.keygen_line(hash_name, comment or ""))
@@ -148,19 +166,30 @@ def cmd_list(args: argparse.Namespace) -> int:
         print_json(result.to_json())
         return 0
     if not result.exists:
-        print(f"{result.directory} does not exist; create a key with: sshdeck keygen", file=sys.stderr)
+        print(
+            f"{result.directory} does not exist; create a key with: sshdeck keygen", file=sys.stderr
+        )
         return 0
     rows = [("FILE", "TYPE", "BITS", "SHA256", "COMMENT", "ENCRYPTED", "PROBLEMS")]
     for entry in result.keys:
         encrypted = {True: "yes", False: "no", None: "-"}[entry.encrypted]
         problems = ",".join(p.code for p in entry.problems) or "-"
         rows.append(
-            (entry.name, entry.public.key_type, str(entry.public.bits), entry.public.sha256, entry.comment or "-",
-             encrypted, problems)
+            (
+                entry.name,
+                entry.public.key_type,
+                str(entry.public.bits),
+                entry.public.sha256,
+                entry.comment or "-",
+                encrypted,
+                problems,
+            )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
     if not result.keys:
         print(f"No keys in {result.directory}; create one with: sshdeck keygen", file=sys.stderr)
     for skipped in result.skipped:
@@ -175,12 +204,11 @@ def _new_passphrase(args: argparse.Namespace) -> str:
     if args.passphrase is not None:
         passphrase: str = args.passphrase
         return passphrase
-    if args.passphrase_stdin:
-        value = read_stdin_lines(1)[0]
-    else:
-        value = ask_new_passphrase()
+    value = read_stdin_lines(1)[0] if args.passphrase_stdin else ask_new_passphrase()
     if not value:
-        raise InvalidArgument("An empty passphrase leaves the key unprotected; to do that on purpose, use -N ''.")
+        raise InvalidArgument(
+            "An empty passphrase leaves the key unprotected; to do that on purpose, use -N ''."
+        )
     return value
 
 
@@ -239,7 +267,9 @@ def _is_encrypted(path: Path) -> bool:
     return inspect_private_key(read_private_key_text(path)).encrypted
 
 
-def _existing_passphrase(args: argparse.Namespace, given: str | None, stdin_lines: list[str] | None) -> str | None:
+def _existing_passphrase(
+    args: argparse.Namespace, given: str | None, stdin_lines: list[str] | None
+) -> str | None:
     if given is not None:
         return given
     if stdin_lines:
@@ -261,11 +291,15 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         if lines and lines[-1] == "":
             lines.pop()
         if encrypted and old is None and new is None and len(lines) == 1:
-            raise InvalidArgument("Expected two lines on standard input: the current passphrase, then the new one.")
+            raise InvalidArgument(
+                "Expected two lines on standard input: the current passphrase, then the new one."
+            )
         if not encrypted and old is None and len(lines) >= 2:
             lines.pop(0)  # the "current" line of an unencrypted key is ignored
         if len(lines) < wanted:
-            raise InvalidArgument(f"Expected {wanted} line(s) on standard input but got {len(lines)}.")
+            raise InvalidArgument(
+                f"Expected {wanted} line(s) on standard input but got {len(lines)}."
+            )
         if encrypted and old is None:
             old = lines.pop(0)
         if new is None:

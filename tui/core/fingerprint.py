@@ -67,6 +67,8 @@ def randomart(raw_digest: bytes, type_label: str, bits: int, hash_name: str = "s
     field[x][y] = top
     lines = [_centred_border(randomart_title(type_label, bits))]
     for row in range(FIELD_HEIGHT):
-        lines.append("|" + "".join(AUGMENTATION[field[col][row]] for col in range(FIELD_WIDTH)) + "|")
+        lines.append(
+            "|" + "".join(AUGMENTATION[field[col][row]] for col in range(FIELD_WIDTH)) + "|"
+        )
     lines.append(_centred_border(f"[{hash_name.upper()}]"))
     return "\n".join(lines)

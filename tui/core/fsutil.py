@@ -14,7 +14,9 @@ from tui.core.errors import TargetExists, WriteError
 def _write_error(path: Path, exc: OSError) -> WriteError:
     where = path.parent
     if isinstance(exc, PermissionError) or exc.errno in (13, 30):  # EACCES, EROFS
-        return WriteError(f"Cannot write in {where} (permission denied or read-only); choose another location.")
+        return WriteError(
+            f"Cannot write in {where} (permission denied or read-only); choose another location."
+        )
     if exc.errno == 28:  # ENOSPC
         return WriteError(f"The disk holding {where} is full; free some space and try again.")
     return WriteError(f"Cannot write {path} ({exc.strerror}); check the directory.")
@@ -41,7 +43,9 @@ def atomic_write(path: Path, data: bytes, mode: int, *, overwrite: bool = False)
     """
     path = Path(path)
     if not overwrite and os.path.lexists(path):
-        raise TargetExists(f"{path} already exists; choose another file name or allow replacing it.")
+        raise TargetExists(
+            f"{path} already exists; choose another file name or allow replacing it."
+        )
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
@@ -62,7 +66,9 @@ def atomic_write(path: Path, data: bytes, mode: int, *, overwrite: bool = False)
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise TargetExists(f"{path} already exists; choose another file name or allow replacing it.") from None
+                raise TargetExists(
+                    f"{path} already exists; choose another file name or allow replacing it."
+                ) from None
             except OSError:  # no hard links on this file system: fall back to a checked rename
                 if os.path.lexists(path):
                     raise TargetExists(

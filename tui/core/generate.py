@@ -60,7 +60,9 @@ def default_key_path(key_type: str, ssh_dir: Path | None = None) -> Path:
 def check_request(key_type: str, bits: int | None) -> int:
     """Validate a type and size; return the size to use."""
     if key_type not in DEFAULT_BITS:
-        raise InvalidArgument(f"Unknown key type {key_type!r}; choose ed25519 (recommended), ecdsa or rsa.")
+        raise InvalidArgument(
+            f"Unknown key type {key_type!r}; choose ed25519 (recommended), ecdsa or rsa."
+        )
     if bits is None:
         return DEFAULT_BITS[key_type]
     if key_type == "ed25519":
@@ -68,13 +70,19 @@ def check_request(key_type: str, bits: int | None) -> int:
     if key_type == "ecdsa" and bits not in ECDSA_SIZES:
         raise InvalidArgument("ECDSA keys are 256, 384 or 521 bits; pick one of those.")
     if key_type == "rsa" and bits < MIN_RSA_BITS:
-        raise InvalidArgument(f"RSA keys under {MIN_RSA_BITS} bits are unsafe; use -b 3072 or more (or ed25519).")
+        raise InvalidArgument(
+            f"RSA keys under {MIN_RSA_BITS} bits are unsafe; use -b 3072 or more (or ed25519)."
+        )
     if key_type == "rsa" and bits > MAX_RSA_BITS:
-        raise InvalidArgument(f"RSA keys over {MAX_RSA_BITS} bits are not supported by OpenSSH; use -b 4096.")
+        raise InvalidArgument(
+            f"RSA keys over {MAX_RSA_BITS} bits are not supported by OpenSSH; use -b 4096."
+        )
     return bits
 
 
-def generate_private_key(key_type: str = DEFAULT_TYPE, bits: int | None = None, comment: str = "") -> NewKey:
+def generate_private_key(
+    key_type: str = DEFAULT_TYPE, bits: int | None = None, comment: str = ""
+) -> NewKey:
     """Make new key material in memory (the slow part for RSA)."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -82,7 +90,7 @@ def generate_private_key(key_type: str = DEFAULT_TYPE, bits: int | None = None, 
     if key_type == "ed25519":
         key: object = ed25519.Ed25519PrivateKey.generate()
     elif key_type == "ecdsa":
-        curve = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}[size]()
+        curve: ec.EllipticCurve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[size]
         key = ec.generate_private_key(curve)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=size)
@@ -100,7 +108,9 @@ def check_targets(path: Path, overwrite: bool = False) -> None:
         return
     for target in (path, public_path_for(path)):
         if target.exists() or target.is_symlink():
-            raise TargetExists(f"{target} already exists; choose another file name or use --force to replace it.")
+            raise TargetExists(
+                f"{target} already exists; choose another file name or use --force to replace it."
+            )
 
 
 def write_key_pair(
@@ -140,17 +150,25 @@ def generate_key_pair(
     return write_key_pair(key, path, passphrase, rounds, overwrite)
 
 
-def _rewrite(path: Path, opened: OpenedKey, passphrase: str | None, rounds: int | None, comment: str) -> None:
+def _rewrite(
+    path: Path, opened: OpenedKey, passphrase: str | None, rounds: int | None, comment: str
+) -> None:
     entry = openssh_format.PrivateEntry(opened.entry.key_type, opened.entry.fields, comment)
     info = opened.info
     cipher = info.cipher if info.cipher in openssh_format.CIPHERS else openssh_format.DEFAULT_CIPHER
     text = openssh_format.build(
-        opened.public.blob, entry, passphrase or None, rounds or info.rounds or DEFAULT_ROUNDS, cipher
+        opened.public.blob,
+        entry,
+        passphrase or None,
+        rounds or info.rounds or DEFAULT_ROUNDS,
+        cipher,
     )
     atomic_write(path, text.encode(), 0o600, overwrite=True)
 
 
-def change_passphrase(path: Path, old: str | None, new: str | None, rounds: int | None = None) -> OpenedKey:
+def change_passphrase(
+    path: Path, old: str | None, new: str | None, rounds: int | None = None
+) -> OpenedKey:
     """Add, change or remove the passphrase; key material and comment stay as they were."""
     opened = open_private_key_file(path, old)
     _rewrite(path, opened, new, rounds, opened.comment)
@@ -180,10 +198,10 @@ def derive_public_key(path: Path, passphrase: str | None = None) -> PublicKey:
     from tui.core.private import inspect_private_key, read_private_key_text
 
     info = inspect_private_key(read_private_key_text(Path(path)))
-    if info.public is not None and info.format == "openssh" and info.encrypted:
-        # ssh-keygen -y needs the passphrase for the comment; without it, the blob suffices.
-        if passphrase is None:
-            return info.public
+    if info.public is not None and info.encrypted and passphrase is None:
+        # The public half of an OpenSSH key is stored in the clear: no passphrase needed
+        # (only the comment is lost; ssh-keygen -y would ask for the passphrase to get it).
+        return info.public
     return open_private_key_file(path, passphrase).public
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -31,7 +31,8 @@ PLAIN_TYPES = (
     "sk-ecdsa-sha2-nistp256@openssh.com",
 )
 CERT_TYPES = tuple(
-    t.replace("@openssh.com", "") + CERT_SUFFIX if "@" in t else t + CERT_SUFFIX for t in PLAIN_TYPES
+    t.replace("@openssh.com", "") + CERT_SUFFIX if "@" in t else t + CERT_SUFFIX
+    for t in PLAIN_TYPES
 )
 KEY_TYPES = PLAIN_TYPES + CERT_TYPES
 _LABELS = {
@@ -93,14 +94,20 @@ def _read_plain_fields(reader: wire.WireReader, plain_type: str) -> int:
     if plain_type.startswith(("ecdsa-sha2-", "sk-ecdsa-sha2-")):
         curve = reader.text()
         if curve not in ECDSA_CURVES or curve not in plain_type:
-            raise KeyFormatError("The ECDSA key names a curve that does not match its type; the key is damaged.")
+            raise KeyFormatError(
+                "The ECDSA key names a curve that does not match its type; the key is damaged."
+            )
         point = reader.string()
         if not point or point[0] != 4:
-            raise KeyFormatError("The ECDSA key point is damaged; copy the key again from its source.")
+            raise KeyFormatError(
+                "The ECDSA key point is damaged; copy the key again from its source."
+            )
         if plain_type.startswith("sk-"):
             reader.string()  # application
         return ECDSA_CURVES[curve]
-    raise KeyFormatError(f"Unknown key type {plain_type!r}; sshdeck reads ed25519, ECDSA, RSA, DSA and security keys.")
+    raise KeyFormatError(
+        f"Unknown key type {plain_type!r}; sshdeck reads ed25519, ECDSA, RSA, DSA and security keys."
+    )
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,9 @@ class PublicKey:
             bits = _read_plain_fields(reader, plain)
             plain_blob = self.blob
         if not reader.at_end:
-            raise KeyFormatError("The key data has unexpected bytes at its end; the key is damaged.")
+            raise KeyFormatError(
+                "The key data has unexpected bytes at its end; the key is damaged."
+            )
         return plain_blob, bits, cert
 
     @property
@@ -231,11 +240,15 @@ _B64_TOKEN = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 def _decode_b64(token: str) -> bytes:
     if not _B64_TOKEN.fullmatch(token):
-        raise KeyFormatError("The key's base64 data contains characters that do not belong there; copy the key again.")
+        raise KeyFormatError(
+            "The key's base64 data contains characters that do not belong there; copy the key again."
+        )
     try:
         return base64.b64decode(token, validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFormatError("The key's base64 data is cut short or damaged; copy the whole key again.") from None
+        raise KeyFormatError(
+            "The key's base64 data is cut short or damaged; copy the whole key again."
+        ) from None
 
 
 def _split_options(line: str) -> tuple[str, str]:
@@ -259,7 +272,9 @@ def _parse_key_tokens(text: str) -> tuple[PublicKey, str]:
     """Parse ``type base64`` at the start of ``text``; return the key and the rest of the line."""
     parts = text.split(None, 2)
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
-        raise KeyFormatError("This is not an OpenSSH public key line (it should start with a type such as ssh-ed25519).")
+        raise KeyFormatError(
+            "This is not an OpenSSH public key line (it should start with a type such as ssh-ed25519)."
+        )
     key = PublicKey(key_type=parts[0], blob=_decode_b64(parts[1]))
     rest = parts[2] if len(parts) > 2 else ""
     return key, rest
@@ -284,11 +299,19 @@ def parse_public_key_line(line: str) -> PublicKey:
 
 def _parse_rfc4716(text: str) -> PublicKey:
     lines = [ln.strip() for ln in text.strip().splitlines()]
-    if not lines or lines[0] != "---- BEGIN SSH2 PUBLIC KEY ----" or "---- END SSH2 PUBLIC KEY ----" not in lines:
-        raise KeyFormatError("The SSH2 public key block is incomplete; copy it again from BEGIN to END.")
+    if (
+        not lines
+        or lines[0] != "---- BEGIN SSH2 PUBLIC KEY ----"
+        or "---- END SSH2 PUBLIC KEY ----" not in lines
+    ):
+        raise KeyFormatError(
+            "The SSH2 public key block is incomplete; copy it again from BEGIN to END."
+        )
     end = lines.index("---- END SSH2 PUBLIC KEY ----")
     if any(ln for ln in lines[end + 1 :]):
-        raise KeyFormatError("There is extra text after the SSH2 public key block; paste only the key.")
+        raise KeyFormatError(
+            "There is extra text after the SSH2 public key block; paste only the key."
+        )
     body = lines[1:end]
     comment = ""
     i = 0
@@ -312,7 +335,9 @@ def _parse_pem_public(text: str) -> PublicKey:
 
     try:
         loaded = serialization.load_pem_public_key(text.strip().encode())
-        line = loaded.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        line = loaded.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
     except (ValueError, TypeError, binascii.Error):
         raise KeyFormatError("The PEM public key is damaged or of a kind SSH cannot use.") from None
     return parse_public_key_line(line.decode())
@@ -330,13 +355,17 @@ def parse_public_key(text: str) -> PublicKey:
     """
     stripped = text.strip().lstrip("\ufeff")
     if not stripped:
-        raise KeyFormatError("The text is empty; paste the public key line (it starts with ssh-ed25519, ssh-rsa...).")
+        raise KeyFormatError(
+            "The text is empty; paste the public key line (it starts with ssh-ed25519, ssh-rsa...)."
+        )
     if stripped.startswith("---- BEGIN SSH2 PUBLIC KEY"):
         return _parse_rfc4716(stripped)
     if stripped.startswith("-----BEGIN") and "PUBLIC KEY-----" in stripped.splitlines()[0]:
         return _parse_pem_public(stripped)
     if "PRIVATE KEY" in stripped:
-        raise KeyFormatError("This is a private key; never paste or upload it. Use the .pub file instead.")
+        raise KeyFormatError(
+            "This is a private key; never paste or upload it. Use the .pub file instead."
+        )
     lines = _meaningful_lines(stripped)
     if len(lines) != 1:
         raise KeyFormatError(
@@ -372,12 +401,18 @@ def read_bytes(path: Path) -> bytes:
             raise KeyFileError(f"{path} is a directory; give the path of a key file inside it.")
         size = path.stat().st_size
         if size > MAX_FILE_SIZE:
-            raise KeyFormatError(f"{path} is {size} bytes, far too big for a key file; check the file name.")
+            raise KeyFormatError(
+                f"{path} is {size} bytes, far too big for a key file; check the file name."
+            )
         return path.read_bytes()
     except FileNotFoundError:
-        raise KeyFileError(f"{path} does not exist; check the path (sshdeck list shows your keys).") from None
+        raise KeyFileError(
+            f"{path} does not exist; check the path (sshdeck list shows your keys)."
+        ) from None
     except PermissionError:
-        raise KeyFileError(f"{path} cannot be read (permission denied); check its owner and mode.") from None
+        raise KeyFileError(
+            f"{path} cannot be read (permission denied); check its owner and mode."
+        ) from None
     except OSError as exc:
         raise KeyFileError(f"{path} cannot be read ({exc.strerror}); check the path.") from None
 
@@ -395,15 +430,10 @@ def read_public_key_file(path: Path) -> PublicKey:
             raise KeyFormatError(f"{path}: {exc}") from None
     keys = parse_public_keys(text)
     if not keys:
-        raise KeyFormatError(f"{path} is not a public key file; it holds no line that starts with a key type.")
+        raise KeyFormatError(
+            f"{path} is not a public key file; it holds no line that starts with a key type."
+        )
     return keys[0]
-
-
-@dataclass(frozen=True)
-class KeyLines:
-    """Keys found in a multi-line file, each with the comment ssh-keygen -l would show."""
-
-    entries: tuple[tuple[PublicKey, str | None], ...] = field(default_factory=tuple)
 
 
 def keygen_listing(text: str) -> list[tuple[PublicKey, str | None]]:

@@ -72,14 +72,18 @@ def unarmor(text: str) -> bytes:
     if not lines or lines[0] != BEGIN:
         raise KeyFormatError("The file does not start with the OpenSSH private key header.")
     if END not in lines:
-        raise KeyFormatError("The private key is cut short (no END line); copy the whole file again.")
+        raise KeyFormatError(
+            "The private key is cut short (no END line); copy the whole file again."
+        )
     end = lines.index(END)
     if any(lines[end + 1 :]):
         raise KeyFormatError("There is extra text after the private key's END line; remove it.")
     try:
         return base64.b64decode("".join(lines[1:end]), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFormatError("The private key's base64 data is damaged; restore the file from a backup.") from None
+        raise KeyFormatError(
+            "The private key's base64 data is damaged; restore the file from a backup."
+        ) from None
 
 
 def armor(data: bytes) -> str:
@@ -90,7 +94,9 @@ def armor(data: bytes) -> str:
 
 def parse_container(data: bytes) -> Container:
     if not data.startswith(MAGIC):
-        raise KeyFormatError("The private key data does not start with the OpenSSH magic; the file is damaged.")
+        raise KeyFormatError(
+            "The private key data does not start with the OpenSSH magic; the file is damaged."
+        )
     reader = wire.WireReader(data, len(MAGIC))
     cipher = reader.text()
     kdf = reader.text()
@@ -116,7 +122,9 @@ def _derive(passphrase: str, kdf_options: bytes, key_len: int, iv_len: int) -> t
     reader = wire.WireReader(kdf_options)
     salt = reader.string()
     rounds = reader.uint32()
-    material = bcrypt.kdf(passphrase.encode(), salt, key_len + iv_len, rounds, ignore_few_rounds=True)
+    material = bcrypt.kdf(
+        passphrase.encode(), salt, key_len + iv_len, rounds, ignore_few_rounds=True
+    )
     return material[:key_len], material[key_len:]
 
 
@@ -172,15 +180,21 @@ def decrypt(container: Container, passphrase: str | None) -> PrivateEntry:
         key, iv = _derive(passphrase, container.kdf_options, key_len, iv_len)
         if mode == "gcm":
             if len(container.tag) < 16:
-                raise KeyFormatError("The encrypted key is cut short; restore the file from a backup.")
+                raise KeyFormatError(
+                    "The encrypted key is cut short; restore the file from a backup."
+                )
             decryptor = _cipher(container.cipher, key, iv, container.tag[:16]).decryptor()
             try:
                 blob = decryptor.update(blob) + decryptor.finalize()
             except Exception:
-                raise WrongPassphrase("The passphrase is wrong; try again (it is case-sensitive).") from None
+                raise WrongPassphrase(
+                    "The passphrase is wrong; try again (it is case-sensitive)."
+                ) from None
         else:
             if len(blob) % CIPHERS[container.cipher][2]:
-                raise KeyFormatError("The encrypted key is cut short; restore the file from a backup.")
+                raise KeyFormatError(
+                    "The encrypted key is cut short; restore the file from a backup."
+                )
             decryptor = _cipher(container.cipher, key, iv).decryptor()
             blob = decryptor.update(blob) + decryptor.finalize()
     reader = wire.WireReader(blob)
@@ -206,7 +220,13 @@ def build(
 ) -> str:
     """A complete armored private key file, encrypted when a non-empty passphrase is given."""
     check = os.urandom(4)
-    section = check + check + wire.string(entry.key_type) + entry.fields + wire.string(entry.comment.encode())
+    section = (
+        check
+        + check
+        + wire.string(entry.key_type)
+        + entry.fields
+        + wire.string(entry.comment.encode())
+    )
     if passphrase:
         key_len, iv_len, block, _mode = CIPHERS[cipher]
         salt = os.urandom(16)

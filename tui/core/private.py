@@ -62,19 +62,27 @@ def _pem_format(text: str) -> str:
     if first in PEM_LABELS:
         return PEM_LABELS[first]
     if "PRIVATE KEY" in first:
-        raise UnsupportedKeyError("This private key format is not one sshdeck reads (OpenSSH, PEM or PKCS#8).")
-    raise KeyFormatError("This is not a private key file (no BEGIN ... PRIVATE KEY line at the top).")
+        raise UnsupportedKeyError(
+            "This private key format is not one sshdeck reads (OpenSSH, PEM or PKCS#8)."
+        )
+    raise KeyFormatError(
+        "This is not a private key file (no BEGIN ... PRIVATE KEY line at the top)."
+    )
 
 
 def _pem_encrypted(text: str, fmt: str) -> bool:
-    return "ENCRYPTED PRIVATE KEY" in text.split("\n", 1)[0] or (fmt != "pkcs8" and "Proc-Type: 4,ENCRYPTED" in text)
+    return "ENCRYPTED PRIVATE KEY" in text.split("\n", 1)[0] or (
+        fmt != "pkcs8" and "Proc-Type: 4,ENCRYPTED" in text
+    )
 
 
 def _check_pem_armor(text: str) -> None:
     lines = [ln.strip() for ln in text.strip().splitlines()]
     end_line = lines[0].replace("BEGIN", "END")
     if end_line not in lines:
-        raise KeyFormatError("The private key is cut short (no END line); copy the whole file again.")
+        raise KeyFormatError(
+            "The private key is cut short (no END line); copy the whole file again."
+        )
     if any(lines[lines.index(end_line) + 1 :]):
         raise KeyFormatError("There is extra text after the private key's END line; remove it.")
 
@@ -84,18 +92,28 @@ def _load_pem(text: str, passphrase: str | None) -> Any:
 
     try:
         return serialization.load_pem_private_key(
-            text.encode(), None if passphrase is None else passphrase.encode(), unsafe_skip_rsa_key_validation=True
+            text.encode(),
+            None if passphrase is None else passphrase.encode(),
+            unsafe_skip_rsa_key_validation=True,
         )
     except TypeError:
         if passphrase is None:
-            raise PassphraseRequired("The key is protected by a passphrase; give it to continue.") from None
-        raise KeyFormatError("The key is not encrypted, but a passphrase was given; leave it out.") from None
+            raise PassphraseRequired(
+                "The key is protected by a passphrase; give it to continue."
+            ) from None
+        raise KeyFormatError(
+            "The key is not encrypted, but a passphrase was given; leave it out."
+        ) from None
     except ValueError:
         if _pem_encrypted(text, _pem_format(text)) and passphrase is not None:
             raise WrongPassphrase(WRONG_PASSPHRASE) from None
-        raise KeyFormatError("The private key data is damaged or truncated; restore it from a backup.") from None
+        raise KeyFormatError(
+            "The private key data is damaged or truncated; restore it from a backup."
+        ) from None
     except Exception:  # cryptography raises UnsupportedAlgorithm for odd curves and ciphers
-        raise UnsupportedKeyError("This private key uses an algorithm sshdeck cannot read.") from None
+        raise UnsupportedKeyError(
+            "This private key uses an algorithm sshdeck cannot read."
+        ) from None
 
 
 def entry_from_crypto(key: Any, comment: str = "") -> tuple[bytes, openssh_format.PrivateEntry]:
@@ -106,32 +124,46 @@ def entry_from_crypto(key: Any, comment: str = "") -> tuple[bytes, openssh_forma
     if isinstance(key, ed25519.Ed25519PrivateKey):
         pk = key.public_key().public_bytes_raw()
         fields = wire.string(pk) + wire.string(key.private_bytes_raw() + pk)
-        return wire.string("ssh-ed25519") + wire.string(pk), openssh_format.PrivateEntry("ssh-ed25519", fields, comment)
+        return wire.string("ssh-ed25519") + wire.string(pk), openssh_format.PrivateEntry(
+            "ssh-ed25519", fields, comment
+        )
     if isinstance(key, rsa.RSAPrivateKey):
         n = key.private_numbers()
         pub = n.public_numbers
         fields = b"".join(wire.mpint(v) for v in (pub.n, pub.e, n.d, n.iqmp, n.p, n.q))
-        return wire.string("ssh-rsa") + wire.mpint(pub.e) + wire.mpint(pub.n), openssh_format.PrivateEntry(
-            "ssh-rsa", fields, comment
-        )
+        return wire.string("ssh-rsa") + wire.mpint(pub.e) + wire.mpint(
+            pub.n
+        ), openssh_format.PrivateEntry("ssh-rsa", fields, comment)
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        curve = {"secp256r1": "nistp256", "secp384r1": "nistp384", "secp521r1": "nistp521"}.get(key.curve.name)
-        if curve is None:
-            raise UnsupportedKeyError(f"SSH cannot use keys on the {key.curve.name} curve; make an ed25519 key instead.")
-        point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        key_type = f"ecdsa-sha2-{curve}"
-        fields = wire.string(curve) + wire.string(point) + wire.mpint(key.private_numbers().private_value)
-        return wire.string(key_type) + wire.string(curve) + wire.string(point), openssh_format.PrivateEntry(
-            key_type, fields, comment
+        curve = {"secp256r1": "nistp256", "secp384r1": "nistp384", "secp521r1": "nistp521"}.get(
+            key.curve.name
         )
+        if curve is None:
+            raise UnsupportedKeyError(
+                f"SSH cannot use keys on the {key.curve.name} curve; make an ed25519 key instead."
+            )
+        point = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        key_type = f"ecdsa-sha2-{curve}"
+        fields = (
+            wire.string(curve)
+            + wire.string(point)
+            + wire.mpint(key.private_numbers().private_value)
+        )
+        return wire.string(key_type) + wire.string(curve) + wire.string(
+            point
+        ), openssh_format.PrivateEntry(key_type, fields, comment)
     if isinstance(key, dsa.DSAPrivateKey):
-        n = key.private_numbers()
-        p = n.public_numbers.parameter_numbers
-        y = n.public_numbers.y
-        fields = b"".join(wire.mpint(v) for v in (p.p, p.q, p.g, y, n.x))
+        dn = key.private_numbers()
+        p = dn.public_numbers.parameter_numbers
+        y = dn.public_numbers.y
+        fields = b"".join(wire.mpint(v) for v in (p.p, p.q, p.g, y, dn.x))
         public = wire.string("ssh-dss") + b"".join(wire.mpint(v) for v in (p.p, p.q, p.g, y))
         return public, openssh_format.PrivateEntry("ssh-dss", fields, comment)
-    raise UnsupportedKeyError("SSH cannot use this kind of private key; make an ed25519 key instead.")
+    raise UnsupportedKeyError(
+        "SSH cannot use this kind of private key; make an ed25519 key instead."
+    )
 
 
 def inspect_private_key(text: str) -> PrivateKeyInfo:
@@ -141,7 +173,11 @@ def inspect_private_key(text: str) -> PrivateKeyInfo:
         container = openssh_format.parse_container(openssh_format.unarmor(text))
         public = public_key_from_blob(container.public_blobs[0])
         return PrivateKeyInfo(
-            "openssh", container.encrypted, public, container.rounds, container.cipher if container.encrypted else None
+            "openssh",
+            container.encrypted,
+            public,
+            container.rounds,
+            container.cipher if container.encrypted else None,
         )
     _check_pem_armor(text)
     if _pem_encrypted(text, fmt):

@@ -32,7 +32,12 @@ class Problem:
     fix: str
 
     def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,9 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
     try:
         names = sorted(os.listdir(directory))
     except OSError as exc:
-        return ScanResult(directory, True, (), (Skipped(directory, f"cannot list the directory: {exc.strerror}"),))
+        return ScanResult(
+            directory, True, (), (Skipped(directory, f"cannot list the directory: {exc.strerror}"),)
+        )
     for name in names:
         path = directory / name
         if _quiet(name):
@@ -251,7 +258,9 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
 
 
 def _with_problems(entry: KeyEntry, problems: list[Problem]) -> KeyEntry:
-    return KeyEntry(entry.path, entry.public_path, entry.public, entry.encrypted, entry.format, tuple(problems))
+    return KeyEntry(
+        entry.path, entry.public_path, entry.public, entry.encrypted, entry.format, tuple(problems)
+    )
 
 
 def _private_entry(
@@ -283,13 +292,18 @@ def _private_entry(
         public = public_key_from_private(public, text, info.encrypted)
     if public is None:
         skipped.append(
-            Skipped(path, "encrypted PEM key without a .pub: its type and fingerprint need the passphrase")
+            Skipped(
+                path,
+                "encrypted PEM key without a .pub: its type and fingerprint need the passphrase",
+            )
         )
         return None
     weak = weak_key_problem(public)
     if weak:
         problems.insert(0, weak)
-    return KeyEntry(path, pub[0] if pub else None, public, info.encrypted, info.format, tuple(problems))
+    return KeyEntry(
+        path, pub[0] if pub else None, public, info.encrypted, info.format, tuple(problems)
+    )
 
 
 def public_key_from_private(public: PublicKey, text: str, encrypted: bool) -> PublicKey:
@@ -318,4 +332,6 @@ def fix_problem(entry: KeyEntry, problem: Problem) -> None:
     try:
         os.chmod(target, mode)
     except OSError as exc:
-        raise KeyFileError(f"Cannot change the mode of {target} ({exc.strerror}); run: {problem.fix}") from None
+        raise KeyFileError(
+            f"Cannot change the mode of {target} ({exc.strerror}); run: {problem.fix}"
+        ) from None

@@ -46,7 +46,9 @@ def keyring_status() -> KeyringStatus:
     try:
         backend = _backend()
     except Exception:
-        return KeyringStatus(False, "none", "No system keyring is available here, so nothing will be stored.")
+        return KeyringStatus(
+            False, "none", "No system keyring is available here, so nothing will be stored."
+        )
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if _is_insecure(backend):
         return KeyringStatus(

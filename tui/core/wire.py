@@ -19,7 +19,9 @@ class WireReader:
     def _take(self, n: int) -> bytes:
         end = self.pos + n
         if n < 0 or end > len(self.data):
-            raise KeyFormatError("The key data is truncated or damaged; copy the key again from its source.")
+            raise KeyFormatError(
+                "The key data is truncated or damaged; copy the key again from its source."
+            )
         chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
@@ -42,7 +44,9 @@ class WireReader:
         try:
             return self.string().decode("utf-8")
         except UnicodeDecodeError:
-            raise KeyFormatError("The key data contains text that is not UTF-8; the file is damaged.") from None
+            raise KeyFormatError(
+                "The key data contains text that is not UTF-8; the file is damaged."
+            ) from None
 
     def mpint(self) -> int:
         return int.from_bytes(self.string(), "big", signed=True)
