@@ -252,7 +252,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     print(f"Your identification has been saved in {files.path}")
     print(f"Your public key has been saved in {files.public_path}")
     print("The key fingerprint is:")
-    print(f"{public.sha256} {public.comment}".rstrip())
+    print(f"{public.sha256} {public.comment}")
     print("The key's randomart image is:")
     print(public.randomart())
     return 0

@@ -90,7 +90,9 @@ def generate_private_key(
     if key_type == "ed25519":
         key: object = ed25519.Ed25519PrivateKey.generate()
     elif key_type == "ecdsa":
-        curve: ec.EllipticCurve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[size]
+        curve: ec.EllipticCurve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[
+            size
+        ]
         key = ec.generate_private_key(curve)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=size)
