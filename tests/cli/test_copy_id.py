@@ -1,0 +1,77 @@
+"""``sshdeck copy-id`` as a real process: usage errors, default key, unreachable hosts, JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from tests.conftest import ssh_keygen
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _make_key(directory: Path, name: str = "id_ed25519") -> Path:
+    ssh_keygen("-q", "-t", "ed25519", "-N", "", "-f", str(directory / name))
+    return directory / f"{name}.pub"
+
+
+def test_no_host_is_a_usage_error(run_cli, ssh_dir: Path) -> None:
+    _make_key(ssh_dir)
+    result = run_cli("copy-id")
+    assert result.returncode == 2
+    assert "HOST" in result.stderr
+
+
+def test_identity_and_password_stdin_exclude_each_other(run_cli, ssh_dir: Path) -> None:
+    result = run_cli("copy-id", "--identity", "k", "--password-stdin", "127.0.0.1")
+    assert result.returncode == 2
+
+
+def test_no_default_key_is_one_sentence(run_cli, ssh_dir: Path) -> None:
+    result = run_cli("copy-id", "127.0.0.1")
+    assert result.returncode == 1
+    assert "-i KEY.pub" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_target_is_one_sentence(run_cli, ssh_dir: Path) -> None:
+    pub = _make_key(ssh_dir)
+    result = run_cli("copy-id", "-i", str(pub), "host:99999")
+    assert result.returncode == 1
+    assert "port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_hosts_fail_each_in_json(run_cli, ssh_dir: Path, tmp_path: Path) -> None:
+    _make_key(ssh_dir, "id_rsa_old")
+    newest = _make_key(ssh_dir)
+    port_a, port_b = _closed_port(), _closed_port()
+    hosts = tmp_path / "hosts"
+    hosts.write_text(f"# lab\nbob@127.0.0.1:{port_b}\n")
+    result = run_cli(
+        "copy-id", "--json", "--accept-new", f"alice@127.0.0.1:{port_a}", "--hosts-file", str(hosts)
+    )
+    assert result.returncode == 1
+    assert str(newest) in result.stderr  # says which default key it took
+    document = json.loads(result.stdout)
+    assert [(h["host"], h["user"], h["port"], h["result"]) for h in document["hosts"]] == [
+        ("127.0.0.1", "alice", port_a, "failed"),
+        ("127.0.0.1", "bob", port_b, "failed"),
+    ]
+    assert all(h["error"] and "\n" not in h["error"] for h in document["hosts"])
+
+
+def test_parallel_below_one_is_a_usage_error(run_cli, ssh_dir: Path) -> None:
+    pub = _make_key(ssh_dir)
+    assert run_cli("copy-id", "-i", str(pub), "--parallel", "0", "127.0.0.1").returncode == 2
+
+
+def test_unknown_ssh_option_is_refused_before_connecting(run_cli, ssh_dir: Path) -> None:
+    pub = _make_key(ssh_dir)
+    result = run_cli("copy-id", "-i", str(pub), "-o", "StrictHostKeyChecking=no", "127.0.0.1")
+    assert result.returncode == 1
+    assert "UserKnownHostsFile" in result.stderr
