@@ -7,7 +7,9 @@ Fixture families live in ``tests/fixtures/*`` (one module per owner) and are re-
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.agent import *  # noqa: F403
-from tests.fixtures.cloud import *  # noqa: F403
-from tests.fixtures.sshd import *  # noqa: F403
+import tests.fixtures
+
+# Every module under tests/fixtures/ is one owner's fixture family; its ``__all__`` names are
+# made visible to every test, so adding a module needs no edit here.
+for _info in pkgutil.iter_modules(tests.fixtures.__path__):
+    _module = importlib.import_module(f"tests.fixtures.{_info.name}")
+    globals().update({name: getattr(_module, name) for name in getattr(_module, "__all__", ())})
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
