@@ -13,9 +13,10 @@ from textual.widgets import Footer, Header, Static
 class TesterScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, key_path: Path | None = None) -> None:
+    def __init__(self, key_path: Path | None = None, target: str | None = None) -> None:
         super().__init__()
         self.key_path = key_path
+        self.target = target
 
     def compose(self) -> ComposeResult:
         yield Header()
