@@ -1,0 +1,596 @@
+"""Register public keys with Stratos for Power (the IBM Power Virtual Server API), over httpx.
+
+Shapes follow IBM's Go SDK and API docs (see the README's cloud section): an IAM token from the
+API key, the workspaces from the resource controller, and the workspace's ``/v1/ssh-keys``
+(falling back to the older tenant API on hosts that lack it). Every failure becomes one
+sentence with the next step. The API key and tokens live only in this object: they are sent in
+request bodies and headers, never in URLs, and every text that leaves this module (errors, log
+lines) is scrubbed of them, because httpx's exceptions and servers' error bodies may echo them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from tui.core import secrets
+from tui.core.errors import SshDeckError
+from tui.core.keys import PublicKey, parse_public_key_line
+from tui.core.upload.stratos_input import (
+    equivalent_command,
+    prepare_public_key,
+    validate_key_name,
+)
+from tui.core.upload.zones import Workspace
+
+log = logging.getLogger(__name__)
+
+IAM_ENDPOINT_ENV = "IBMCLOUD_IAM_API_ENDPOINT"
+RC_ENDPOINT_ENV = "IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT"
+API_KEY_ENV = "IBMCLOUD_API_KEY"
+TIMEOUT_ENV = "SSHDECK_HTTP_TIMEOUT"
+BACKOFF_ENV = "SSHDECK_HTTP_BACKOFF"
+DEFAULT_IAM = "https://iam.cloud.ibm.com"
+DEFAULT_RC = "https://resource-controller.cloud.ibm.com"
+POWER_SERVICE_ID = "abd259f0-9990-11e8-acc8-b9f54a8f1661"  # catalog ID of Power Virtual Server
+GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
+GONE_STATES = ("removed", "pending_reclamation")
+APIKEYS_URL = "https://cloud.ibm.com/iam/apikeys"
+
+
+class CloudError(SshDeckError):
+    code = "cloud-error"
+
+
+class NoApiKey(CloudError):
+    code = "no-api-key"
+
+
+class CloudAuthError(CloudError):
+    code = "bad-api-key"
+
+
+class CloudForbidden(CloudError):
+    code = "forbidden"
+
+
+class CloudNotFound(CloudError):
+    code = "not-found"
+
+
+class CloudConflict(CloudError):
+    code = "conflict"
+
+
+class CloudRefused(CloudError):
+    """400/422: the server's own words say what it did not like."""
+
+    code = "refused"
+
+
+class CloudRateLimited(CloudError):
+    code = "rate-limited"
+
+
+class CloudUnavailable(CloudError):
+    """5xx, timeouts and unreachable hosts, after the retries."""
+
+    code = "unavailable"
+
+
+@dataclass(frozen=True)
+class CloudKey:
+    """An SSH key registered in a workspace (or, on the tenant API, the account)."""
+
+    id: str
+    name: str
+    ssh_key: str
+    description: str = ""
+    visibility: str | None = None
+    primary_workspace: bool | None = None
+    creation_date: str | None = None
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> CloudKey:
+        name = str(row.get("name") or "")
+        return cls(
+            id=str(row.get("id") or name),  # the tenant API addresses keys by name
+            name=name,
+            ssh_key=str(row.get("sshKey") or ""),
+            description=str(row.get("description") or ""),
+            visibility=row.get("visibility"),
+            primary_workspace=row.get("primaryWorkspace"),
+            creation_date=row.get("creationDate"),
+        )
+
+    @cached_property
+    def public(self) -> PublicKey | None:
+        try:
+            return parse_public_key_line(self.ssh_key)
+        except SshDeckError:
+            return None
+
+    @property
+    def sha256(self) -> str | None:
+        return self.public.sha256 if self.public else None
+
+    def to_json(self) -> dict[str, Any]:
+        public = self.public
+        return {
+            "id": self.id,
+            "name": self.name,
+            "sha256": self.sha256,
+            "type": public.key_type if public else None,
+            "bits": public.bits if public else None,
+            "comment": public.comment if public else None,
+            "description": self.description,
+            "visibility": self.visibility,
+            "primary_workspace": self.primary_workspace,
+            "creation_date": self.creation_date,
+            "ssh_key": self.ssh_key,
+        }
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    result: str  # "created" or "already-present"
+    key: CloudKey
+    workspace: Workspace
+    sha256: str
+    warnings: tuple[str, ...]
+    command: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "name": self.key.name,
+            "id": self.key.id,
+            "sha256": self.sha256,
+            "workspace": self.workspace.to_json(),
+            "warnings": list(self.warnings),
+            "command": self.command,
+        }
+
+
+def load_api_key() -> str:
+    """``IBMCLOUD_API_KEY``, else the key ``sshdeck cloud login`` stored in the keyring."""
+    value = os.environ.get(API_KEY_ENV, "").strip()
+    if value:
+        return value
+    stored = secrets.get_secret(secrets.API_KEY_NAME)
+    if stored:
+        return stored
+    status = secrets.keyring_status()
+    if not status.available:
+        raise NoApiKey(
+            f"No IBM Cloud API key: {status.reason.rstrip('.') if status.reason else 'no keyring'}, "
+            f"so set {API_KEY_ENV} (create a key at {APIKEYS_URL})."
+        )
+    raise NoApiKey(
+        f"No IBM Cloud API key yet; run `sshdeck cloud login` or set {API_KEY_ENV} "
+        f"(create a key at {APIKEYS_URL})."
+    )
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The server's own explanation from ``{code, description, error, message}`` (any missing)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for field in ("description", "message", "errorMessage", "error"):
+            value = body.get(field)
+            if isinstance(value, str) and value.strip() and value.strip() not in parts:
+                parts.append(value.strip())
+                break
+    text = parts[0] if parts else (response.reason_phrase or f"HTTP {response.status_code}")
+    text = " ".join(text.split())
+    return (text[:240] + "...") if len(text) > 240 else text.rstrip(".")
+
+
+def _retry_after(response: httpx.Response, attempt: int) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value).timestamp()
+            return max(0.0, when - time.time())
+        except (TypeError, ValueError):
+            pass
+    return float(2**attempt)
+
+
+class StratosClient:
+    """One login to IBM Cloud; use ``async with`` so the connection pool is closed."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        timeout: float | None = None,
+        max_tries: int = 3,
+        rate_limit_retries: int = 3,
+        max_retry_after: float = 60.0,
+        backoff: float | None = None,
+    ) -> None:
+        self.__api_key = api_key
+        self._iam = (os.environ.get(IAM_ENDPOINT_ENV) or DEFAULT_IAM).strip().rstrip("/")
+        self._rc = (os.environ.get(RC_ENDPOINT_ENV) or DEFAULT_RC).strip().rstrip("/")
+        self.timeout = timeout or _env_float(TIMEOUT_ENV, 30.0)
+        self._max_tries = max(1, max_tries)
+        self._rate_limit_retries = rate_limit_retries
+        self._max_retry_after = max_retry_after
+        self._backoff = backoff if backoff is not None else _env_float(BACKOFF_ENV, 0.5)
+        self._http = httpx.AsyncClient(
+            timeout=self.timeout,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "sshdeck"},
+        )
+        self._token: str | None = None
+        self._refresh_token: str | None = None
+        self._renew_at = 0.0
+        self._token_lock = asyncio.Lock()
+        self._tenant_api: set[str] = set()  # hosts without /v1/ssh-keys
+        self.token_requests = 0
+
+    def __repr__(self) -> str:
+        return f"<StratosClient iam={self._iam!r}>"
+
+    async def __aenter__(self) -> StratosClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API key or any token this client holds."""
+        for secret in (self.__api_key, self._token, self._refresh_token):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+    # -- transport: retries for 429, 5xx, timeouts --------------------------------------------
+
+    async def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        host = urlsplit(url).netloc
+        tries = 0
+        limited = 0
+        while True:
+            tries += 1
+            failure: CloudError
+            try:
+                response = await self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                failure = CloudUnavailable(
+                    f"{what} ({host}) did not answer within {self.timeout:g} seconds, "
+                    f"{tries} time(s); check your network or proxy and try again "
+                    f"(or raise {TIMEOUT_ENV})."
+                )
+            except httpx.TransportError as exc:
+                reason = self.scrub(str(exc) or type(exc).__name__)
+                failure = CloudUnavailable(
+                    f"Could not reach {what} at {host} ({reason[:120]}); "
+                    "check your network or proxy and try again."
+                )
+            else:
+                log.debug("%s %s -> %s", method, urlsplit(url).path, response.status_code)
+                if response.status_code == 429:
+                    limited += 1
+                    wait = _retry_after(response, limited)
+                    if limited > self._rate_limit_retries or wait > self._max_retry_after:
+                        raise CloudRateLimited(
+                            f"{what} is limiting the rate of requests (HTTP 429); wait "
+                            f"{max(1, math.ceil(wait))} seconds and try again."
+                        )
+                    await asyncio.sleep(wait)
+                    tries -= 1
+                    continue
+                if response.status_code < 500:
+                    return response
+                failure = CloudUnavailable(
+                    f"{what} answered HTTP {response.status_code} "
+                    f"({self.scrub(_server_message(response))}) {tries} time(s); try again in "
+                    "a few minutes and see https://cloud.ibm.com/status if it persists."
+                )
+            if tries >= self._max_tries:
+                raise failure from None
+            await asyncio.sleep(self._backoff * 2 ** (tries - 1))
+
+    # -- IAM ----------------------------------------------------------------------------------
+
+    async def token(self, *, force: bool = False) -> str:
+        """An IAM access token, reused until 80% of its lifetime has passed (like IBM's SDKs)."""
+        async with self._token_lock:
+            if self._token and not force and time.monotonic() < self._renew_at:
+                return self._token
+            self.token_requests += 1
+            response = await self._send(
+                "POST",
+                f"{self._iam}/identity/token",
+                what="IBM Cloud IAM",
+                data={"grant_type": GRANT_TYPE, "apikey": self.__api_key},
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            body: Any = None
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if response.status_code in (400, 401, 403):
+                code = body.get("errorCode") if isinstance(body, dict) else None
+                detail = f" ({code}: {self.scrub(_server_message(response))})" if code else ""
+                raise CloudAuthError(
+                    f"IBM Cloud did not accept the API key{detail}; create a new one at "
+                    f"{APIKEYS_URL} and run `sshdeck cloud login` (or set {API_KEY_ENV})."
+                )
+            if not response.is_success or not isinstance(body, dict) or "access_token" not in body:
+                raise CloudError(
+                    f"IBM Cloud IAM answered HTTP {response.status_code} without a token; "
+                    "try again in a few minutes."
+                )
+            self._token = str(body["access_token"])
+            self._refresh_token = body.get("refresh_token")
+            try:
+                lifetime = float(body.get("expires_in") or 3600)
+            except (TypeError, ValueError):
+                lifetime = 3600.0
+            self._renew_at = time.monotonic() + 0.8 * lifetime
+            return self._token
+
+    async def _authorized(
+        self, method: str, url: str, *, what: str, crn: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """A call with ``Authorization: Bearer`` (and ``CRN``); a 401 refreshes the token once."""
+        refreshed = False
+        while True:
+            headers = {"Authorization": f"Bearer {await self.token(force=refreshed)}"}
+            if crn:
+                headers["CRN"] = crn
+            response = await self._send(method, url, what=what, headers=headers, **kwargs)
+            if response.status_code != 401 or refreshed:
+                if response.status_code == 401:
+                    raise CloudAuthError(
+                        f"{what} refused a freshly issued IBM Cloud token; check the API key "
+                        "with `sshdeck cloud login` and that it belongs to this account."
+                    )
+                return response
+            log.debug("token refused (expired?); getting a new one once")
+            refreshed = True
+
+    # -- workspaces ---------------------------------------------------------------------------
+
+    async def workspaces(self) -> list[Workspace]:
+        """Every Power Virtual Server workspace the key can see, following ``next_url``."""
+        url: str | None = f"{self._rc}/v2/resource_instances?resource_id={POWER_SERVICE_ID}"
+        found: list[Workspace] = []
+        pages = 0
+        while url and pages < 100:
+            pages += 1
+            response = await self._authorized("GET", url, what="IBM Cloud resource controller")
+            if not response.is_success:
+                raise self._failure(response, "the resource controller", op="workspaces")
+            body = response.json()
+            for row in body.get("resources") or []:
+                if row.get("resource_id", POWER_SERVICE_ID) != POWER_SERVICE_ID:
+                    continue
+                ws = Workspace.from_resource(row)
+                if ws.state not in GONE_STATES:
+                    found.append(ws)
+            url = self._same_origin(body.get("next_url"))
+        return sorted(found, key=lambda ws: (ws.name.lower(), ws.guid))
+
+    def _same_origin(self, next_url: Any) -> str | None:
+        """Follow ``next_url`` only on the resource controller: a token never goes elsewhere."""
+        if not isinstance(next_url, str) or not next_url:
+            return None
+        parts = urlsplit(next_url)
+        return f"{self._rc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+    # -- SSH keys -----------------------------------------------------------------------------
+
+    async def _power(
+        self, method: str, ws: Workspace, path: str, **kwargs: Any
+    ) -> httpx.Response:
+        return await self._authorized(
+            method, ws.endpoint + path, what="Stratos for Power", crn=ws.crn, **kwargs
+        )
+
+    def _tenant_path(self, ws: Workspace, name: str | None = None) -> str:
+        path = f"/pcloud/v1/tenants/{quote(ws.account_id, safe='')}/sshkeys"
+        return path + (f"/{quote(name, safe='')}" if name is not None else "")
+
+    def uses_tenant_api(self, ws: Workspace) -> bool:
+        return ws.endpoint in self._tenant_api
+
+    async def list_keys(self, ws: Workspace, *, op: str = "list") -> list[CloudKey]:
+        if ws.endpoint not in self._tenant_api:
+            response = await self._power("GET", ws, "/v1/ssh-keys")
+            if response.status_code != 404:
+                if not response.is_success:
+                    raise self._failure(response, ws, op=op)
+                return [CloudKey.from_json(k) for k in response.json().get("sshKeys") or []]
+            log.debug("no /v1/ssh-keys on %s; using the tenant API", urlsplit(ws.endpoint).netloc)
+            self._tenant_api.add(ws.endpoint)
+        response = await self._power("GET", ws, self._tenant_path(ws))
+        if not response.is_success:
+            raise self._failure(response, ws, op=op)
+        return [CloudKey.from_json(k) for k in response.json().get("sshKeys") or []]
+
+    async def create_key(
+        self,
+        ws: Workspace,
+        name: str,
+        ssh_key: str,
+        description: str | None = None,
+        visibility: str | None = None,
+        *,
+        key_type: str = "ssh-rsa",
+    ) -> CloudKey:
+        body: dict[str, Any] = {"name": name, "sshKey": ssh_key}
+        if ws.endpoint in self._tenant_api:
+            response = await self._power("POST", ws, self._tenant_path(ws), json=body)
+        else:
+            if description:
+                body["description"] = description
+            if visibility:
+                body["visibility"] = visibility
+            response = await self._power("POST", ws, "/v1/ssh-keys", json=body)
+        if not response.is_success:
+            raise self._failure(response, ws, op="create", name=name, key_type=key_type)
+        try:
+            row = response.json()
+        except ValueError:
+            row = {}
+        merged = {**body, **(row if isinstance(row, dict) else {})}
+        return CloudKey.from_json(merged)
+
+    async def delete_key(self, ws: Workspace, key: CloudKey) -> None:
+        if ws.endpoint in self._tenant_api:
+            response = await self._power("DELETE", ws, self._tenant_path(ws, key.name))
+        else:
+            response = await self._power("DELETE", ws, f"/v1/ssh-keys/{quote(key.id, safe='')}")
+        if not response.is_success:
+            raise self._failure(response, ws, op="delete", name=key.name)
+
+    async def find_key(self, ws: Workspace, wanted: str) -> CloudKey:
+        keys = await self.list_keys(ws, op="delete")
+        for key in keys:
+            if key.id == wanted:
+                return key
+        for key in keys:
+            if key.name == wanted:
+                return key
+        raise CloudNotFound(
+            f"Workspace {ws.name} has no SSH key named or numbered {wanted!r}; "
+            f"`sshdeck cloud keys --workspace {ws.name}` lists them."
+        )
+
+    async def add_key(
+        self,
+        ws: Workspace,
+        key_text: str,
+        name: str,
+        description: str | None = None,
+        visibility: str | None = None,
+    ) -> UploadResult:
+        """Create the key unless the workspace already has it (under any name)."""
+        name = validate_key_name(name)
+        if visibility not in (None, "workspace", "account"):
+            raise CloudRefused(
+                f"Visibility {visibility!r} does not exist; use workspace or account."
+            )
+        public, warnings = prepare_public_key(key_text)
+        line = public.line()
+        command = equivalent_command(ws.crn, name, line, description, visibility)
+        existing = await self.list_keys(ws, op="create")
+        same = next((k for k in existing if k.public and k.public.same_key(public)), None)
+        if same:
+            return UploadResult("already-present", same, ws, public.sha256, warnings, command)
+        taken = next((k for k in existing if k.name == name), None)
+        if taken:
+            raise CloudConflict(
+                f"Workspace {ws.name} already has another key named {name!r} "
+                f"({taken.sha256 or 'unreadable key'}); choose another name with --name, or "
+                f"delete it first with `sshdeck cloud delete {name!r} --workspace {ws.name} --yes`."
+            )
+        if self.uses_tenant_api(ws) and (description or visibility):
+            warnings += (
+                "This host only offers the older account-wide key API, so the description and "
+                "visibility were not sent.",
+            )
+        try:
+            created = await self.create_key(
+                ws, name, line, description, visibility, key_type=public.plain_type
+            )
+        except (CloudConflict, CloudUnavailable):
+            # a retried POST may have succeeded the first time: look before failing
+            again = await self.list_keys(ws, op="create")
+            mine = next((k for k in again if k.public and k.public.same_key(public)), None)
+            if not mine:
+                raise
+            created = mine
+        return UploadResult("created", created, ws, public.sha256, warnings, command)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _failure(
+        self,
+        response: httpx.Response,
+        where: Workspace | str,
+        *,
+        op: str,
+        name: str | None = None,
+        key_type: str = "ssh-rsa",
+    ) -> CloudError:
+        status = response.status_code
+        message = self.scrub(_server_message(response))
+        label = where.name if isinstance(where, Workspace) else where
+        if status == 401:
+            return CloudAuthError(
+                "IBM Cloud refused the token; run `sshdeck cloud login` again with a valid API key."
+            )
+        if status == 403:
+            if op in ("list", "workspaces"):
+                return CloudForbidden(
+                    f"Stratos for Power refused: your user needs at least the Reader service "
+                    f"role on workspace {label} to list its SSH keys (Manager to add them); ask "
+                    "an account administrator to grant it in IAM."
+                )
+            return CloudForbidden(
+                f"Stratos for Power refused: your user needs the Manager service role on "
+                f"workspace {label} (or be the account owner) to add SSH keys; ask an account "
+                "administrator to grant it in IAM (Manage > Access)."
+            )
+        if status in (404, 410):
+            if op == "delete" and name is not None:
+                return CloudNotFound(
+                    f"The SSH key {name!r} is no longer in workspace {label} ({message}); "
+                    "nothing to delete."
+                )
+            return CloudNotFound(
+                f"Workspace {label} was not found ({message}); it may have been deleted or you "
+                "lack access: run `sshdeck cloud workspaces` and choose another with --workspace."
+            )
+        if status == 409:
+            return CloudConflict(
+                f"Stratos for Power refused: {message} (HTTP 409); choose another key name "
+                "with --name or delete the existing key first."
+            )
+        if status in (400, 422):
+            if op == "create" and key_type != "ssh-rsa":
+                return CloudRefused(
+                    f"Stratos for Power refused the key: {message}; it may accept only RSA keys, "
+                    "so make one with `sshdeck keygen -t rsa -b 4096` (or `ssh-keygen -t rsa "
+                    "-b 4096`) and upload its .pub."
+                )
+            return CloudRefused(
+                f"Stratos for Power refused the request: {message} (HTTP {status}); fix the "
+                "name or key and try again."
+            )
+        return CloudError(
+            f"{label} answered HTTP {status} ({message}); try again in a few minutes."
+        )
