@@ -1,0 +1,145 @@
+"""What the key wizard decides, without Textual: the choices, the checks of each step, and
+the generation job that runs in a worker thread (make the key, then trash and write only if
+the person did not cancel meanwhile). All key work is the core's (``tui.core.generate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.core import generate, secrets, trash
+from tui.core.errors import SshDeckError
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    key_type: str  # as tui.core.generate names it
+    bits: int
+    title: str
+    why: str
+
+
+KEY_CHOICES = (
+    KeyChoice(
+        "ed25519",
+        256,
+        "Ed25519 (recommended)",
+        "Small, fast and safe; every OpenSSH since 2014 accepts it.",
+    ),
+    KeyChoice(
+        "ecdsa", 256, "ECDSA 256", "NIST P-256, for systems whose policy requires NIST curves."
+    ),
+    KeyChoice(
+        "ecdsa", 384, "ECDSA 384", "NIST P-384, a larger NIST curve when a policy asks for it."
+    ),
+    KeyChoice("ecdsa", 521, "ECDSA 521", "NIST P-521, the largest NIST curve; rarely needed."),
+    KeyChoice("rsa", 3072, "RSA 3072", "For old servers and devices that do not know Ed25519."),
+    KeyChoice("rsa", 4096, "RSA 4096", "RSA with a wider margin; slower to make and to use."),
+)
+STEPS = ("type", "file", "comment", "passphrase", "generating", "result")
+STEP_TITLES = ("Type", "File", "Comment", "Passphrase", "Generate", "Result")
+MIN_ROUNDS, MAX_ROUNDS = 1, 1000
+#: Files OpenSSH keeps in ~/.ssh for other purposes: a key must not take their name.
+RESERVED_NAMES = frozenset(
+    {"authorized_keys", "authorized_keys2", "known_hosts", "known_hosts.old", "config",
+     "environment", "rc"}
+)  # fmt: skip
+NO_PASSPHRASE_WARNING = "Without a passphrase, anyone who gets a copy of the file can use the key."
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a key file name in the key folder, as one sentence, or None."""
+    if not name:
+        return "Type a file name, for example id_ed25519."
+    if "/" in name:
+        return "Type a file name only, without '/'; the key goes in the folder shown above."
+    if name in (".", ".."):
+        return f"'{name}' is not a file name; choose another name."
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
+        return "File names with spaces or control characters break ssh commands; use letters, digits, '-', '_' or '.'."
+    if name.startswith("-"):
+        return (
+            "A file name starting with '-' would be read as an option by ssh; choose another name."
+        )
+    if name.endswith(".pub"):
+        return "'.pub' is added for the public key; type the name without it."
+    if name in RESERVED_NAMES:
+        return f"{name} is used by OpenSSH for something else; choose another name."
+    if len(name.encode()) > 200:
+        return "That file name is too long; keep it under 200 characters."
+    return None
+
+
+def parse_rounds(text: str) -> int | None:
+    """The KDF rounds typed, or None when not a whole number in the accepted range."""
+    try:
+        rounds = int(text.strip())
+    except ValueError:
+        return None
+    return rounds if MIN_ROUNDS <= rounds <= MAX_ROUNDS else None
+
+
+@dataclass
+class GenerationJob:
+    """One run of step 5. The passphrase is kept out of ``repr`` (worker logs, tracebacks)."""
+
+    choice: KeyChoice
+    path: Path
+    comment: str
+    passphrase: str | None = field(repr=False)
+    rounds: int
+    replace: bool
+    remember: bool
+    cancelled: bool = False
+    committing: bool = False  # past the point of no return: files are being written
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def cancel(self) -> bool:
+        """Stop before anything is written; False when the files are already being written."""
+        with self.lock:
+            if self.committing:
+                return False
+            self.cancelled = True
+            return True
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    files: generate.KeyPairFiles
+    trashed: trash.TrashRecord | None
+    stored_in_keyring: bool | None  # None: not asked
+
+
+def run_job(job: GenerationJob) -> GenerationResult | None:
+    """Make the key, then (unless cancelled first) trash the replaced pair and write the new one.
+
+    Returns None when cancelled (nothing written). Raises the core's ``SshDeckError`` on failure;
+    a replaced pair is put back from the trash when writing the new one fails.
+    """
+    key = generate.generate_private_key(job.choice.key_type, job.choice.bits, job.comment)
+    with job.lock:
+        if job.cancelled:
+            return None
+        job.committing = True
+    trashed: trash.TrashRecord | None = None
+    if job.replace:
+        old = [p for p in (job.path, generate.public_path_for(job.path)) if os.path.lexists(p)]
+        if old:
+            trashed = trash.move_to_trash(old)
+    try:
+        files = generate.write_key_pair(key, job.path, job.passphrase, job.rounds)
+    except BaseException:
+        if trashed is not None:
+            with contextlib.suppress(SshDeckError, OSError):
+                trash.restore(trashed)  # else it stays in the trash folder, still recoverable
+        raise
+    stored = None
+    if job.remember and job.passphrase:
+        stored = secrets.store_passphrase(files.public.sha256, job.passphrase)
+    return GenerationResult(files, trashed, stored)
