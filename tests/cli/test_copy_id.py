@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -42,12 +43,24 @@ def test_no_default_key_is_one_sentence(run_cli, ssh_dir: Path) -> None:
 def test_bad_target_is_one_sentence(run_cli, ssh_dir: Path) -> None:
     pub = _make_key(ssh_dir)
     result = run_cli("copy-id", "-i", str(pub), "host:99999")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "port" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_bad_hosts_file_line_is_named(run_cli, ssh_dir: Path, tmp_path: Path) -> None:
+    pub = _make_key(ssh_dir)
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# fleet\nok@127.0.0.1\n[::1:22\n")
+    result = run_cli("copy-id", "-i", str(pub), "--hosts-file", str(hosts))
+    assert result.returncode == 1
+    assert "Line 3" in result.stderr and "Traceback" not in result.stderr
+    missing = run_cli("copy-id", "-i", str(pub), "--hosts-file", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "hosts file" in missing.stderr
+
+
 def test_unreachable_hosts_fail_each_in_json(run_cli, ssh_dir: Path, tmp_path: Path) -> None:
-    _make_key(ssh_dir, "id_rsa_old")
+    old = _make_key(ssh_dir, "id_rsa_old")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
     newest = _make_key(ssh_dir)
     port_a, port_b = _closed_port(), _closed_port()
     hosts = tmp_path / "hosts"
@@ -56,7 +69,7 @@ def test_unreachable_hosts_fail_each_in_json(run_cli, ssh_dir: Path, tmp_path: P
         "copy-id", "--json", "--accept-new", f"alice@127.0.0.1:{port_a}", "--hosts-file", str(hosts)
     )
     assert result.returncode == 1
-    assert str(newest) in result.stderr  # says which default key it took
+    assert str(newest) in result.stderr  # says which default key it took (the newest one)
     document = json.loads(result.stdout)
     assert [(h["host"], h["user"], h["port"], h["result"]) for h in document["hosts"]] == [
         ("127.0.0.1", "alice", port_a, "failed"),
@@ -73,5 +86,5 @@ def test_parallel_below_one_is_a_usage_error(run_cli, ssh_dir: Path) -> None:
 def test_unknown_ssh_option_is_refused_before_connecting(run_cli, ssh_dir: Path) -> None:
     pub = _make_key(ssh_dir)
     result = run_cli("copy-id", "-i", str(pub), "-o", "StrictHostKeyChecking=no", "127.0.0.1")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "UserKnownHostsFile" in result.stderr

@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ssh_keygen
+from tui.core.connect import Target, parse_target
 from tui.core.errors import InvalidArgument
 from tui.core.keys import PublicKey, read_public_key_file
 from tui.core.upload.authorized_keys import (
     HostResult,
-    HostTarget,
     default_private_key,
     key_present,
     merge_key,
     parse_hosts_file,
-    parse_target_text,
+    ssh_config_hosts,
+    target_label,
 )
 
 
@@ -69,30 +70,33 @@ def test_other_key_is_not_present(keys: tuple[PublicKey, PublicKey]) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("host", HostTarget("host")),
-        ("root@host", HostTarget("host", "root")),
-        ("root@127.0.0.1:2222", HostTarget("127.0.0.1", "root", 2222)),
-        ("[::1]:2200", HostTarget("::1", None, 2200)),
-        ("me@[::1]", HostTarget("::1", "me", None)),
-        ("::1", HostTarget("::1")),
+        ("host", Target(None, "host")),
+        ("root@host", Target("root", "host")),
+        ("root@127.0.0.1:2222", Target("root", "127.0.0.1", 2222)),
+        ("[::1]:2200", Target(None, "::1", 2200)),
+        ("me@[::1]", Target("me", "::1", None)),
+        ("::1", Target(None, "::1")),
     ],
 )
-def test_targets(text: str, expected: HostTarget) -> None:
-    parsed = parse_target_text(text)
-    assert (parsed.host, parsed.user, parsed.port) == (expected.host, expected.user, expected.port)
+def test_targets_as_copy_id_takes_them(text: str, expected: Target) -> None:
+    assert parse_target(text) == expected
+    assert parse_hosts_file(text + "\n") == [expected]
 
 
-@pytest.mark.parametrize("text", ["", "host:0", "host:99999", "host:x", "[::1", "@host"])
+@pytest.mark.parametrize("text", ["host:0", "host:99999", "host:x", "[::1", "@host"])
 def test_bad_targets_say_how_to_write_them(text: str) -> None:
     with pytest.raises(InvalidArgument) as info:
-        parse_target_text(text)
-    assert "\n" not in str(info.value)
+        parse_hosts_file(text)
+    assert "\n" not in str(info.value) and "Line 1" in str(info.value)
 
 
 def test_hosts_file_skips_comments_and_blank_lines() -> None:
     text = "# fleet\n\nalice@127.0.0.1:2222  # the lab\n[::1]:22\n   \nbob@localhost\n"
-    parsed = [(t.host, t.user, t.port) for t in parse_hosts_file(text)]
-    assert parsed == [("127.0.0.1", "alice", 2222), ("::1", None, 22), ("localhost", "bob", None)]
+    assert parse_hosts_file(text) == [
+        Target("alice", "127.0.0.1", 2222),
+        Target(None, "::1", 22),
+        Target("bob", "localhost", None),
+    ]
 
 
 def test_hosts_file_error_names_the_line() -> None:
@@ -115,4 +119,23 @@ def test_result_json_fields() -> None:
         "port": 22,
         "result": "failed",
         "error": "Cannot connect.",
+        "verified": None,
+        "detail": None,
     }
+    assert not result.has_key
+    assert HostResult("h", "u", 22, "already-present").has_key
+
+
+def test_labels_read_back_as_targets() -> None:
+    assert target_label("::1", "me", 2222) == "me@[::1]:2222"
+    assert target_label("host", None, 22) == "host:22"
+    assert parse_target(target_label("::1", "me", 2222)) == Target("me", "::1", 2222)
+
+
+def test_config_hosts_for_completion(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "Host web db\n  HostName 10.0.0.1\nHost *.lab !x\nhost=bastion\nMatch all\nHost web\n"
+    )
+    assert ssh_config_hosts(config) == ["web", "db", "bastion"]
+    assert ssh_config_hosts(tmp_path / "missing") == []

@@ -1,29 +1,53 @@
-"""``sshdeck copy-id``: install a public key on hosts, like ssh-copy-id but many at once."""
+"""``sshdeck copy-id``: install a public key on hosts, like ssh-copy-id but many at once.
+
+Results go to stdout (one line a host in target order, or ``--json``); progress goes to stderr,
+one line a host as each finishes, so a long run over many hosts shows where it is.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.cli.common import print_json
 from tui.core.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from tui.core.upload.authorized_keys import HostProgress, HostResult
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "copy-id",
         help="install a public key in hosts' authorized_keys",
-        description="Install a public key in the authorized_keys of one or more hosts.",
+        description=(
+            "Install a public key in ~/.ssh/authorized_keys of one or more hosts, like "
+            "ssh-copy-id: only when it is not there yet, keeping the file's content, and "
+            "checking afterwards that the new key logs in."
+        ),
     )
-    parser.add_argument("-i", dest="public_key", type=Path, help="public key file (KEY.pub)")
-    parser.add_argument("-p", dest="port", type=int, help="port for hosts that give none")
+    parser.add_argument(
+        "-i",
+        dest="public_key",
+        type=Path,
+        metavar="KEY.pub",
+        help="public key to install (default: the newest ~/.ssh/id_*.pub)",
+    )
+    parser.add_argument(
+        "-p", dest="port", type=int, metavar="PORT", help="port for hosts with none"
+    )
     login = parser.add_mutually_exclusive_group()
-    login.add_argument("--identity", type=Path, help="private key used to log in")
     login.add_argument(
-        "--password-stdin", action="store_true", help="read the login password from stdin"
+        "--identity", type=Path, metavar="KEY", help="private key to log in with (default: agent)"
     )
-    parser.add_argument("-F", dest="config", type=Path, help="ssh config file")
+    login.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the login password from the first line of stdin (bootstrap a host)",
+    )
+    parser.add_argument("-F", dest="config", type=Path, metavar="CONFIG", help="ssh config file")
     parser.add_argument(
         "-o",
         dest="ssh_options",
@@ -32,11 +56,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="UserKnownHostsFile=FILE",
         help="ssh option; UserKnownHostsFile is understood",
     )
-    parser.add_argument("--accept-new", action="store_true", help="trust unknown host keys")
-    parser.add_argument("-n", dest="dry_run", action="store_true", help="dry run: change nothing")
-    parser.add_argument("--parallel", type=int, default=8, help="hosts at once (default 8)")
-    parser.add_argument("--hosts-file", type=Path, help="file with one target a line")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--accept-new", action="store_true", help="trust and record unknown host keys"
+    )
+    parser.add_argument(
+        "-n", "--dry-run", dest="dry_run", action="store_true", help="say what would be done"
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=10, metavar="N", help="hosts at once (default 10)"
+    )
+    parser.add_argument("--hosts-file", type=Path, metavar="FILE", help="one target a line")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("hosts", nargs="*", metavar="[user@]HOST")
     parser.set_defaults(func=run, parser=parser)
 
@@ -47,12 +77,21 @@ def newest_default_key(ssh_dir: Path) -> Path | None:
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
+def public_key_path(given: Path) -> Path:
+    """ssh-copy-id adds ``.pub`` to a name that lacks it; so do we when that file exists."""
+    if given.suffix != ".pub":
+        public = given.with_name(given.name + ".pub")
+        if public.is_file():
+            return public
+    return given
+
+
 def known_hosts_option(options: list[str]) -> Path | None:
     known: Path | None = None
     for option in options:
         name, sep, value = option.partition("=")
         if not sep:
-            name, _, value = option.partition(" ")
+            name, _, value = option.strip().partition(" ")
         if name.strip().lower() == "userknownhostsfile" and value.strip():
             known = Path(value.strip()).expanduser()
         else:
@@ -62,7 +101,19 @@ def known_hosts_option(options: list[str]) -> Path | None:
     return known
 
 
+def _result_line(result: HostResult) -> str:
+    line = f"{result.label}: {result.result}"
+    if result.verified is True:
+        line += " (login with the new key works)"
+    if result.error:
+        line += f": {result.error}"
+    elif result.result == "would-install" and result.detail:
+        line += f": {result.detail}"
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
+    from tui.core.connect import ConnectOptions, parse_target
     from tui.core.keys import read_public_key_file
     from tui.core.upload import authorized_keys as ak
 
@@ -70,21 +121,27 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("--parallel must be at least 1")
     if args.port is not None and not 0 < args.port < 65536:
         args.parser.error("-p must be a port from 1 to 65535")
-    targets = [ak.parse_target_text(text) for text in args.hosts]
+    if not args.hosts and args.hosts_file is None:
+        args.parser.error("give at least one [user@]HOST or --hosts-file")
+    try:
+        targets = [parse_target(text) for text in args.hosts]
+        known_hosts = known_hosts_option(args.ssh_options)
+    except InvalidArgument as exc:
+        args.parser.error(str(exc))
     if args.hosts_file is not None:
         targets += ak.read_hosts_file(args.hosts_file)
     if not targets:
-        args.parser.error("give at least one [user@]HOST or --hosts-file")
-    known_hosts = known_hosts_option(args.ssh_options)
+        raise InvalidArgument(f"The hosts file {args.hosts_file} lists no host; add one a line.")
 
-    public_path = args.public_key
-    if public_path is None:
+    if args.public_key is None:
         public_path = newest_default_key(Path.home() / ".ssh")
         if public_path is None:
             raise InvalidArgument(
                 "No ~/.ssh/id_*.pub found; pass the key with -i KEY.pub or create one first."
             )
-        print(f"Using the key {public_path}", file=sys.stderr)
+        print(f"sshdeck: using the key {public_path}", file=sys.stderr)
+    else:
+        public_path = public_key_path(args.public_key)
     public_key = read_public_key_file(public_path)
 
     password = None
@@ -93,10 +150,9 @@ def run(args: argparse.Namespace) -> int:
         if not password:
             raise InvalidArgument("No password on standard input; write it as the first line.")
     identities = (args.identity,) if args.identity else ()
-    verify_with = ak.default_private_key(public_path)
 
     options = [
-        ak.ConnectOptions(
+        ConnectOptions(
             target=target,
             port=target.port or args.port,
             identities=identities,
@@ -108,6 +164,15 @@ def run(args: argparse.Namespace) -> int:
         )
         for target in targets
     ]
+    finished = 0
+
+    def progress(event: HostProgress) -> None:
+        nonlocal finished
+        if event.result is None:
+            return
+        finished += 1
+        print(f"[{finished}/{len(options)}] {_result_line(event.result)}", file=sys.stderr)
+        sys.stderr.flush()
 
     import asyncio
 
@@ -117,20 +182,16 @@ def run(args: argparse.Namespace) -> int:
             options,
             parallel=args.parallel,
             dry_run=args.dry_run,
-            verify_with=verify_with,
+            verify_with=ak.default_private_key(public_path),
+            on_progress=progress,
         )
     )
     if args.json:
         print_json({"hosts": [r.to_json() for r in results]})
     else:
-        for r in results:
-            who = f"{r.user}@{r.host}" if r.user else r.host
-            line = f"{who}:{r.port}: {r.result}"
-            if r.error is None:
-                print(line)
-            else:
-                print(f"{line}: {r.error}", file=sys.stderr)
-    failed = [r for r in results if r.result == "failed"]
-    if failed and not args.json:
-        print(f"{len(failed)} of {len(results)} host(s) failed.", file=sys.stderr)
+        for result in results:
+            print(_result_line(result))
+    failed = sum(r.result == "failed" for r in results)
+    if failed:
+        print(f"sshdeck: {failed} of {len(results)} host(s) failed.", file=sys.stderr)
     return 1 if failed else 0

@@ -1,28 +1,40 @@
 """Install a public key in a host's ``authorized_keys``: ssh-copy-id's promises, done better.
 
-The pure helpers (merging a key into the file's content, reading a hosts file, parsing targets)
-are separate from the network part so that they can be tested byte for byte. The network part
-works through SFTP: it never runs a shell on the host, so no quoting can go wrong.
+The pure helpers (merging a key into the file's content, reading a hosts file) are separate from
+the network part so that they can be tested byte for byte. Logging in is the tester's code
+(:func:`tui.core.connect.open_connection`), so host keys are checked exactly as ``sshdeck test``
+checks them. The file is changed through SFTP, never through a remote shell, so no quoting can
+go wrong, and it is replaced atomically (temporary file + rename, same mode).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import posixpath
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import shutil
+import stat
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tui.core.connect import (
+    DEFAULT_PORT,
+    ConnectionFailed,
+    ConnectOptions,
+    Target,
+    open_connection,
+    parse_target,
+)
 from tui.core.errors import InvalidArgument, SshDeckError
 from tui.core.keys import PublicKey, parse_public_keys
 
 RESULTS = ("installed", "already-present", "would-install", "failed")
-STAGES = ("connecting", "checking", "installing", "verifying", "done", "failed")
-DEFAULT_SSH_PORT = 22
+STAGES = ("waiting", "connecting", "checking", "installing", "verifying", "done", "failed")
+AUTHORIZED_KEYS = ".ssh/authorized_keys"
 
 
 class InstallError(SshDeckError):
@@ -33,11 +45,15 @@ class InstallError(SshDeckError):
 
 @dataclass(frozen=True)
 class HostResult:
+    """What happened on one host; ``verified`` is None when no login with the new key was tried."""
+
     host: str
     user: str | None
     port: int
-    result: str  # "installed" | "already-present" | "would-install" | "failed"
+    result: str  # one of RESULTS
     error: str | None = None
+    verified: bool | None = None
+    detail: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,52 +62,35 @@ class HostResult:
             "port": self.port,
             "result": self.result,
             "error": self.error,
+            "verified": self.verified,
+            "detail": self.detail,
         }
 
     @property
     def has_key(self) -> bool:
         return self.result in ("installed", "already-present")
 
+    @property
+    def label(self) -> str:
+        return target_label(self.host, self.user, self.port)
+
 
 @dataclass(frozen=True)
 class HostProgress:
-    """One step of one host's installation, for progress rows."""
+    """One step of one host's installation; ``index`` is the host's place in the target list."""
 
+    index: int
     host: str
     port: int
     stage: str  # one of STAGES
     detail: str | None = None
+    result: HostResult | None = None  # set with the "done" and "failed" stages
 
 
-@dataclass(frozen=True)
-class HostTarget:
-    """Where to install: ``[user@]host[:port]`` after parsing."""
-
-    host: str
-    user: str | None = None
-    port: int | None = None
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    """How to log in to one host.
-
-    Stand-in until ``tui.core.connect.ConnectOptions`` exists; field names follow it.
-    """
-
-    target: HostTarget
-    port: int | None = None
-    identities: tuple[Path, ...] = ()
-    config_file: Path | None = None
-    known_hosts_file: Path | None = None
-    accept_new: bool = False
-    timeout: float = 15.0
-    password: str | None = field(default=None, repr=False)
-    use_agent: bool = True
-
-    @property
-    def effective_port(self) -> int:
-        return self.port or self.target.port or DEFAULT_SSH_PORT
+def target_label(host: str, user: str | None, port: int) -> str:
+    """``user@host:port`` as the hosts file accepts it back (IPv6 in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{user}@{shown}:{port}" if user else f"{shown}:{port}"
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -116,15 +115,7 @@ def merge_key(content: bytes, public_key: PublicKey) -> bytes | None:
     return content + line
 
 
-def parse_target_text(text: str) -> HostTarget:
-    """``[user@]host``, ``host:port`` or ``[v6addr]:port``; a clear error otherwise."""
-    from tui.core.connect import parse_target
-
-    parsed = parse_target(text)
-    return HostTarget(host=parsed.host, user=parsed.user, port=parsed.port)
-
-
-def parse_hosts_file(text: str) -> list[HostTarget]:
+def parse_hosts_file(text: str) -> list[Target]:
     """One target a line; blank lines and ``#`` comments (whole or trailing) are ignored."""
     targets = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -132,18 +123,19 @@ def parse_hosts_file(text: str) -> list[HostTarget]:
         if not line:
             continue
         try:
-            targets.append(parse_target_text(line))
+            targets.append(parse_target(line))
         except InvalidArgument as exc:
             raise InvalidArgument(f"Line {number} of the hosts file: {exc}") from None
     return targets
 
 
-def read_hosts_file(path: Path) -> list[HostTarget]:
+def read_hosts_file(path: Path) -> list[Target]:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise InvalidArgument(
-            f"Cannot read the hosts file {path} ({exc.strerror}); check the path."
+            f"Cannot read the hosts file {path} ({reason}); check the path."
         ) from None
     return parse_hosts_file(text)
 
@@ -157,102 +149,49 @@ def default_private_key(public_path: Path) -> Path | None:
     return None
 
 
+def ssh_config_hosts(path: Path | None = None) -> list[str]:
+    """The literal ``Host`` names of an ssh config (no patterns), for completing targets."""
+    path = path or Path.home() / ".ssh" / "config"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    names: list[str] = []
+    for line in lines:
+        words = line.replace("=", " ", 1).split()
+        if len(words) >= 2 and words[0].lower() == "host":
+            for name in words[1:]:
+                if not any(ch in name for ch in "*?!") and name not in names:
+                    names.append(name)
+    return names
+
+
 # --------------------------------------------------------------------------- network part
 
 
-async def _connect(options: ConnectOptions, client_keys: list[Path] | None = None) -> Any:
+async def _read_remote(sftp: Any, path: str) -> tuple[bytes, int, Any] | None:
+    """Content, mode and attributes of the remote file, or None when it does not exist."""
     import asyncssh
 
-    kh_file = options.known_hosts_file or Path.home() / ".ssh" / "known_hosts"
-    host, port = options.target.host, options.effective_port
-    known_hosts: Any = asyncssh.import_known_hosts("")  # nothing trusted: unknown is refused
-    if kh_file.exists():
-        try:
-            known_hosts = asyncssh.read_known_hosts(str(kh_file))
-        except (OSError, ValueError):
-            raise InstallError(
-                f"Cannot read the known hosts file {kh_file}; fix or remove the bad line."
-            ) from None
-    record_new_key = options.accept_new and not any(known_hosts.match(host, "", port)[:2])
-    if record_new_key:
-        known_hosts = None  # accept-new: a host with no entry at all is trusted on first sight
-    keys: Any = [str(p) for p in (client_keys if client_keys is not None else options.identities)]
-    kwargs: dict[str, Any] = {
-        "port": options.effective_port,
-        "username": options.target.user or None,
-        "client_keys": keys or None,
-        "password": None if client_keys is not None else options.password,
-        "config": [str(options.config_file)] if options.config_file else (),
-        "connect_timeout": options.timeout,
-        "known_hosts": known_hosts,
-    }
-    if client_keys is not None:
-        kwargs["preferred_auth"] = "publickey"
-    if client_keys is not None or not options.use_agent or "SSH_AUTH_SOCK" not in os.environ:
-        kwargs["agent_path"] = None
     try:
-        conn = await asyncssh.connect(host, **kwargs)
-        if record_new_key:
-            _remember_host_key(kh_file, host, port, conn.get_server_host_key())
-        return conn
-    except asyncssh.HostKeyNotVerifiable:
-        raise InstallError(
-            f"The host key of {options.target.host} does not match known_hosts or is unknown; "
-            "check it before trusting it."
-        ) from None
-    except asyncssh.PermissionDenied:
-        raise InstallError(
-            f"Login to {options.target.host} was refused; give a key with --identity or a "
-            "password with --password-stdin."
-        ) from None
-    except (TimeoutError, OSError, asyncssh.Error) as exc:
-        reason = (
-            getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
-        )
-        raise InstallError(
-            f"Cannot connect to {options.target.host} port {options.effective_port} ({reason}); "
-            "check the address and that sshd runs."
-        ) from None
-
-
-def _remember_host_key(kh_file: Path, host: str, port: int, key: Any) -> None:
-    """Append the host's key to known_hosts like ``ssh -o StrictHostKeyChecking=accept-new``."""
-    if key is None:
-        return
-    name = host if port == DEFAULT_SSH_PORT else f"[{host}]:{port}"
-    line = f"{name} {key.export_public_key('openssh').decode().split()[0]} "
-    line += key.export_public_key("openssh").decode().split()[1] + "\n"
-    kh_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(kh_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
-
-
-async def _install_over_sftp(sftp: Any, public_key: PublicKey, dry_run: bool) -> str:
-    import asyncssh
-
-    ssh_dir = ".ssh"
-    path = posixpath.join(ssh_dir, "authorized_keys")
-    try:
-        content = await (await sftp.open(path, "rb")).read()
         attrs = await sftp.stat(path)
-        mode = (attrs.permissions or 0o600) & 0o7777
+        async with sftp.open(path, "rb") as handle:
+            content = await handle.read()
     except asyncssh.SFTPNoSuchFile:
-        content, mode = b"", 0o600
-    merged = merge_key(content, public_key)
-    if merged is None:
-        return "already-present"
-    if dry_run:
-        return "would-install"
-    if not await sftp.exists(ssh_dir):
-        await sftp.mkdir(ssh_dir, asyncssh.SFTPAttrs(permissions=0o700))
-        await sftp.chmod(ssh_dir, 0o700)
-    temp = posixpath.join(ssh_dir, f".authorized_keys.sshdeck-{secrets.token_hex(6)}")
+        return None
+    return content, (attrs.permissions or 0o600) & 0o7777, attrs
+
+
+async def _replace_remote(sftp: Any, path: str, content: bytes, mode: int) -> None:
+    """Write a temporary file next to ``path`` and rename it over ``path``."""
+    import asyncssh
+
+    temp = posixpath.join(
+        posixpath.dirname(path), f".authorized_keys.sshdeck-{secrets.token_hex(6)}"
+    )
     try:
         async with sftp.open(temp, "wb", asyncssh.SFTPAttrs(permissions=0o600)) as handle:
-            await handle.write(merged)
+            await handle.write(content)
         await sftp.chmod(temp, mode)
         try:
             await sftp.posix_rename(temp, path)
@@ -266,10 +205,49 @@ async def _install_over_sftp(sftp: Any, public_key: PublicKey, dry_run: bool) ->
         with contextlib.suppress(asyncssh.Error, OSError):
             await sftp.remove(temp)  # never leave a half-written copy behind
         raise
-    return "installed"
 
 
-def _usable_key(path: Path) -> bool:
+async def _install_over_sftp(
+    sftp: Any, public_key: PublicKey, dry_run: bool, before_write: Callable[[], None]
+) -> tuple[str, str]:
+    """(result, detail) for one host; the file is re-read when it changed under our feet."""
+    import asyncssh
+
+    path = AUTHORIZED_KEYS
+    with contextlib.suppress(asyncssh.SFTPNoSuchFile):
+        if stat.S_ISLNK((await sftp.lstat(path)).permissions or 0):
+            path = await sftp.realpath(path)  # keep the link, change the file it points to
+    for _attempt in range(3):
+        current = await _read_remote(sftp, path)
+        content, mode, attrs = current if current is not None else (b"", 0o600, None)
+        merged = merge_key(content, public_key)
+        if merged is None:
+            return "already-present", f"the key is already in ~/{AUTHORIZED_KEYS}"
+        has_dir = await sftp.exists(".ssh")
+        if current is not None:
+            plan = (
+                f"append the key to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, mode {mode:o})"
+            )
+        elif has_dir:
+            plan = f"create ~/{AUTHORIZED_KEYS} (0600) with the key"
+        else:
+            plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with the key"
+        if dry_run:
+            return "would-install", f"would {plan}"
+        before_write()
+        if not has_dir:
+            await sftp.mkdir(".ssh", asyncssh.SFTPAttrs(permissions=0o700))
+            await sftp.chmod(".ssh", 0o700)
+        if attrs is not None:
+            now = await sftp.stat(path)
+            if (now.size, now.mtime) != (attrs.size, attrs.mtime):
+                continue  # someone else wrote the file meanwhile: merge again
+        await _replace_remote(sftp, path, merged, mode)
+        return "installed", plan[0].upper() + plan[1:].replace("append", "appended", 1)
+    raise InstallError(f"~/{AUTHORIZED_KEYS} kept changing while sshdeck wrote it; try again.")
+
+
+def _unlocked_private_key(path: Path) -> bool:
     """Verification needs the private key without a passphrase prompt; skip it otherwise."""
     import asyncssh
 
@@ -280,6 +258,43 @@ def _usable_key(path: Path) -> bool:
     return True
 
 
+def _known_host(options: ConnectOptions) -> bool:
+    """True when known_hosts already lists the host (any key, hashed entries too)."""
+    import asyncssh
+
+    try:
+        trusted = asyncssh.read_known_hosts(str(options.known_hosts_path))
+        host_keys, ca_keys, revoked = trusted.match(
+            options.target.host, "", options.effective_port
+        )[:3]
+    except (OSError, ValueError):
+        return False
+    return bool(host_keys or ca_keys or revoked)
+
+
+def _login_options(options: ConnectOptions) -> ConnectOptions:
+    """accept-new trusts only hosts with no entry at all, like ssh; a changed key stays a stop."""
+    if options.accept_new and _known_host(options):
+        return replace(options, accept_new=False)
+    return options
+
+
+@contextlib.contextmanager
+def _trial_known_hosts(options: ConnectOptions) -> Any:
+    """For a dry run with accept-new: trust new host keys in a scratch copy, not in the real file."""
+    if not options.accept_new:
+        yield options
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="sshdeck-dry-"))
+    try:
+        copy = scratch / "known_hosts"
+        if options.known_hosts_path.exists():
+            shutil.copyfile(options.known_hosts_path, copy)
+        yield replace(options, known_hosts_file=copy)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 async def install(
     public_key: PublicKey,
     options: ConnectOptions,
@@ -287,55 +302,86 @@ async def install(
     dry_run: bool = False,
     verify_with: Path | None = None,
     on_progress: Callable[[HostProgress], None] | None = None,
+    index: int = 0,
 ) -> HostResult:
-    """Install the key on one host; never raises for a host problem, reports it instead."""
-    host, port = options.target.host, options.effective_port
+    """Install the key on one host; never raises for a host problem, reports it instead.
 
-    def report(stage: str, detail: str | None = None) -> None:
+    ``verify_with`` is the private key of ``public_key``: after installing, sshdeck logs in with
+    it alone (no agent, no password) and reports whether that worked in ``verified``.
+    """
+    host, port, user = options.target.host, options.effective_port, options.target.user
+
+    def report(stage: str, detail: str | None = None, result: HostResult | None = None) -> None:
         if on_progress is not None:
-            on_progress(HostProgress(host, port, stage, detail))
+            on_progress(HostProgress(index, host, port, stage, detail, result))
 
-    def result(outcome: str, error: str | None = None) -> HostResult:
-        return HostResult(host, options.target.user, port, outcome, error)
+    def finish(outcome: str, error: str | None = None, **extra: Any) -> HostResult:
+        result = HostResult(host, user, port, outcome, error, **extra)
+        report("failed" if outcome == "failed" else "done", error or result.detail, result)
+        return result
 
-    from asyncssh import ChannelOpenError
+    import asyncssh
 
     try:
         report("connecting")
-        conn = await _connect(options)
+        login = _login_options(options)
+        with _trial_known_hosts(login) if dry_run else contextlib.nullcontext(login) as opts:
+            conn = await open_connection(opts)
         async with conn:
+            user = user or conn.get_extra_info("username")
             report("checking")
             async with conn.start_sftp_client() as sftp:
-                if not dry_run:
-                    report("installing")
-                outcome = await _install_over_sftp(sftp, public_key, dry_run)
-        if outcome == "installed" and verify_with is not None and _usable_key(verify_with):
-            report("verifying")
-            try:
-                check = await _connect(options, client_keys=[verify_with])
-            except InstallError:
-                raise InstallError(
-                    f"The key was added on {host} but logging in with it failed; check the "
-                    "modes of the home directory and ~/.ssh there (sshd's StrictModes)."
-                ) from None
-            check.close()
+                outcome, detail = await _install_over_sftp(
+                    sftp, public_key, dry_run, lambda: report("installing")
+                )
+        if outcome != "installed" or verify_with is None:
+            return finish(outcome, detail=detail)
+        if not _unlocked_private_key(verify_with):
+            return finish(
+                outcome, detail=f"{detail}; not verified: {verify_with.name} needs a passphrase"
+            )
+        report("verifying")
+        check = replace(options, identities=(verify_with,), use_agent=False, password=None)
+        try:
+            async with await open_connection(replace(check, accept_new=False)):
+                pass
+        except ConnectionFailed as exc:
+            return finish(
+                outcome,
+                f"The key was added on {host} but logging in with it failed ({exc.outcome}); "
+                "check the modes of the home directory and ~/.ssh there (sshd's StrictModes) "
+                "and which key types its sshd accepts.",
+                verified=False,
+                detail=detail,
+            )
+        return finish(outcome, verified=True, detail=f"{detail}; login with the new key works")
+    except ConnectionFailed as exc:
+        if exc.outcome != "auth-failed":
+            return finish("failed", str(exc))
+        return finish(
+            "failed",
+            f"{host} refused every key and password offered; log in with a key it already "
+            "trusts, the agent, or the account's password.",
+        )
     except SshDeckError as exc:
-        report("failed", str(exc))
-        return result("failed", str(exc))
-    except ChannelOpenError:
-        message = f"{host} offers no SFTP subsystem; enable 'Subsystem sftp' in its sshd_config."
-        report("failed", message)
-        return result("failed", message)
-    except OSError as exc:
-        message = f"Connection to {host} was lost ({exc.strerror or exc}); try again."
-        report("failed", message)
-        return result("failed", str(exc))
+        return finish("failed", str(exc))
+    except asyncssh.ChannelOpenError:
+        return finish(
+            "failed",
+            f"{host} offers no SFTP subsystem; enable 'Subsystem sftp' in its sshd_config.",
+        )
+    except asyncssh.SFTPError as exc:
+        return finish(
+            "failed",
+            f"{host} refused to change ~/{AUTHORIZED_KEYS} ({exc.reason}); check its owner and modes.",
+        )
+    except (OSError, asyncssh.Error) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "closed"
+        return finish("failed", f"The connection to {host} was lost ({reason}); try again.")
     except Exception as exc:  # one host's failure never stops the others
-        message = f"Installing on {host} failed ({type(exc).__name__}); try again with ssh -v."
-        report("failed", message)
-        return result("failed", message)
-    report("done", outcome)
-    return result(outcome)
+        return finish(
+            "failed", f"Installing on {host} failed ({type(exc).__name__}); try sshdeck test."
+        )
 
 
 async def install_many(
@@ -347,17 +393,57 @@ async def install_many(
     on_progress: Callable[[HostProgress], None] | None = None,
     verify_with: Path | None = None,
 ) -> list[HostResult]:
-    """Install on every target, at most ``parallel`` at once, results in target order."""
+    """Install on every target, at most ``parallel`` at once, results in target order.
+
+    With accept-new, the first login to a given host:port goes alone, so that its new host key
+    is written to known_hosts once and the other logins to that host check against it.
+    """
     limit = asyncio.Semaphore(max(1, parallel))
+    first_login: dict[tuple[str, int], asyncio.Event] = {}
 
-    async def one(options: ConnectOptions) -> HostResult:
+    async def one(index: int, options: ConnectOptions) -> HostResult:
+        endpoint = (options.target.host, options.effective_port)
+        gate: Awaitable[Any] | None = None
+        if options.accept_new and endpoint in first_login:
+            gate = first_login[endpoint].wait()
+        elif options.accept_new:
+            first_login[endpoint] = asyncio.Event()
+        if gate is not None:
+            await gate
         async with limit:
-            return await install(
-                public_key,
-                options,
-                dry_run=dry_run,
-                verify_with=verify_with,
-                on_progress=on_progress,
-            )
+            try:
+                return await install(
+                    public_key,
+                    options,
+                    dry_run=dry_run,
+                    verify_with=verify_with,
+                    on_progress=on_progress,
+                    index=index,
+                )
+            finally:
+                if gate is None and options.accept_new:
+                    first_login[endpoint].set()
 
-    return list(await asyncio.gather(*(one(options) for options in targets)))
+    if on_progress is not None:
+        for index, options in enumerate(targets):
+            on_progress(HostProgress(index, options.target.host, options.effective_port, "waiting"))
+    return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(targets))))
+
+
+__all__ = [
+    "DEFAULT_PORT",
+    "RESULTS",
+    "STAGES",
+    "HostProgress",
+    "HostResult",
+    "InstallError",
+    "default_private_key",
+    "install",
+    "install_many",
+    "key_present",
+    "merge_key",
+    "parse_hosts_file",
+    "read_hosts_file",
+    "ssh_config_hosts",
+    "target_label",
+]
