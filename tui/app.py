@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 
 from tui.commands import KeyCommands
 from tui.core.scan import default_directory
+from tui.messages import KeyGenerated, KeysChanged
 from tui.screens.keys import KeysScreen
 
 
@@ -31,9 +32,21 @@ class SshDeckApp(App[None]):
         super().__init__()
         self.directory = Path(directory).expanduser() if directory else default_directory()
         self.sub_title = str(self.directory)
+        self.keys_screen = KeysScreen(self.directory)
 
-    def get_default_screen(self) -> Screen[None]:
-        return KeysScreen(self.directory)
+    def on_mount(self) -> None:
+        # pushed rather than returned by get_default_screen: Textual loads a screen's CSS_PATH
+        # only for pushed screens
+        self.push_screen(self.keys_screen)
+
+    @on(KeyGenerated)
+    def _key_generated(self, message: KeyGenerated) -> None:
+        """A screen (the wizard) wrote a pair: rescan and put the cursor on it."""
+        self.keys_screen.select_after_scan(message.path.name)
+
+    @on(KeysChanged)
+    def _keys_changed(self) -> None:
+        self.keys_screen.rescan()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

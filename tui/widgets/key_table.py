@@ -10,9 +10,9 @@ from textual.widgets import DataTable
 
 from tui.core.scan import KeyEntry
 
-COLUMNS = ("File", "Type", "Bits", "SHA256", "Comment", "Lock", "Agent", "Problems")
-LOCK_MARK = "🔒"
-AGENT_MARK = "●"
+COLUMNS = ("File", "Type", "Bits", "SHA256", "Comment", "Locked", "Agent", "Problems")
+LOCK_MARK = "✓"
+AGENT_MARK = "✓"
 
 
 def matches(entry: KeyEntry, needle: str) -> bool:
@@ -33,8 +33,8 @@ def matches(entry: KeyEntry, needle: str) -> bool:
 
 
 def short_sha256(entry: KeyEntry) -> str:
-    """``SHA256:`` plus the first 12 characters: enough to tell keys apart at a glance."""
-    return entry.public.sha256[:19] + "…"
+    """The first 12 characters after ``SHA256:``: enough to tell keys apart at a glance."""
+    return entry.public.sha256[7:19]
 
 
 def problem_mark(entry: KeyEntry) -> Text:

@@ -1,0 +1,255 @@
+"""The key list's flows that change something: passphrase, comment, agent, delete, fix.
+
+Each flow is an async worker: it asks through modals (``push_screen_wait``), runs the core in a
+thread (bcrypt and file IO), and ends with a notification carrying the core's sentence. The
+keyring is tried before any passphrase prompt; a passphrase is stored only when asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from tui.core import agent as agent_core
+from tui.core import secrets
+from tui.core.errors import SshDeckError, WrongPassphrase
+from tui.core.generate import change_comment, change_passphrase
+from tui.core.private import OpenedKey, open_private_key_file
+from tui.core.scan import FIXABLE, KeyEntry, fix_problem
+from tui.core.trash import TrashRecord, move_to_trash, restore
+from tui.screens.modals import (
+    AgentAddScreen,
+    ChangePassphraseScreen,
+    ConfirmScreen,
+    EditCommentScreen,
+)
+from tui.screens.passphrase import AskPassphrase
+from tui.widgets.key_details import home_relative
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+
+def _shown(text: str) -> str:
+    """Commands and messages with ``~`` for the home directory, as a person would type them."""
+    return text.replace(str(Path.home()) + "/", "~/")
+
+
+class KeyActions(_Base):
+    """Mixed into KeysScreen; relies on its state (``selected``, ``trash``...)."""
+
+    if TYPE_CHECKING:
+        selected: KeyEntry | None
+        agent_keys: frozenset[str]
+        trash: list[TrashRecord]
+        undo_count: int
+
+        def rescan(self) -> Any: ...
+        def refresh_agent(self) -> Any: ...
+        def select_after_scan(self, name: str) -> None: ...
+
+    def _fail(self, exc: Exception) -> None:
+        self.notify(str(exc), severity="error", timeout=8)
+
+    async def unlock(self, entry: KeyEntry, why: str) -> tuple[OpenedKey, str | None] | None:
+        """Open the private key: no passphrase, the keyring's, or one typed (asked again if wrong)."""
+        assert entry.path is not None
+        path = entry.path
+        if not entry.encrypted:
+            return await asyncio.to_thread(open_private_key_file, path, None), None
+        stored = await asyncio.to_thread(secrets.get_passphrase, entry.public.sha256)
+        if stored is not None:
+            try:
+                return await asyncio.to_thread(open_private_key_file, path, stored), stored
+            except WrongPassphrase:
+                pass  # the key changed since; ask
+        detail = why
+        while True:
+            typed = await self.app.push_screen_wait(
+                AskPassphrase(f"Passphrase for {home_relative(path)}", detail)
+            )
+            if typed is None:
+                return None
+            try:
+                return await asyncio.to_thread(open_private_key_file, path, typed), typed
+            except WrongPassphrase as exc:
+                detail = str(exc)
+
+    # --- passphrase -----------------------------------------------------------------------
+
+    def action_passphrase(self) -> None:
+        if self.selected is not None and self.selected.path is not None:
+            self.change_passphrase_flow(self.selected)
+
+    @work(exclusive=True, group="key-action")
+    async def change_passphrase_flow(self, entry: KeyEntry) -> None:
+        assert entry.path is not None
+        sha = entry.public.sha256
+        stored = None
+        if entry.encrypted:
+            stored = await asyncio.to_thread(secrets.get_passphrase, sha)
+        status = await asyncio.to_thread(secrets.keyring_status)
+        reason = None if status.available else status.reason or "No system keyring is available."
+        error = ""
+        ask_current = bool(entry.encrypted) and stored is None
+        while True:
+            answer = await self.app.push_screen_wait(
+                ChangePassphraseScreen(entry.name, ask_current, reason, error)
+            )
+            if answer is None:
+                return
+            current = answer.current if ask_current else stored
+            try:
+                await asyncio.to_thread(change_passphrase, entry.path, current, answer.new or None)
+            except WrongPassphrase as exc:
+                error, ask_current = str(exc), True
+                continue
+            except SshDeckError as exc:
+                self._fail(exc)
+                return
+            break
+        if answer.new and (answer.remember or stored is not None):
+            await asyncio.to_thread(secrets.store_passphrase, sha, answer.new)
+        elif not answer.new and stored is not None:
+            await asyncio.to_thread(secrets.forget_passphrase, sha)
+        if answer.new:
+            kept = " and saved in the keyring" if answer.remember else ""
+            self.notify(f"The passphrase of {entry.name} was changed{kept}.")
+        else:
+            self.notify(f"{entry.name} is now stored without a passphrase.", severity="warning")
+        self.rescan()
+
+    # --- comment --------------------------------------------------------------------------
+
+    def action_comment(self) -> None:
+        if self.selected is not None and self.selected.path is not None:
+            self.edit_comment_flow(self.selected)
+
+    @work(exclusive=True, group="key-action")
+    async def edit_comment_flow(self, entry: KeyEntry) -> None:
+        assert entry.path is not None
+        comment = await self.app.push_screen_wait(EditCommentScreen(entry.name, entry.comment))
+        if comment is None or comment == entry.comment:
+            return
+        opened = await self.unlock(entry, "The comment is stored inside the encrypted key.")
+        if opened is None:
+            return
+        try:
+            await asyncio.to_thread(change_comment, entry.path, comment, opened[1])
+        except SshDeckError as exc:
+            self._fail(exc)
+            return
+        self.notify(f"The comment of {entry.name} is now {comment or '(none)'}.")
+        self.rescan()
+
+    # --- agent ----------------------------------------------------------------------------
+
+    def action_agent(self) -> None:
+        if self.selected is not None:
+            self.agent_flow(self.selected)
+
+    @work(exclusive=True, group="key-action")
+    async def agent_flow(self, entry: KeyEntry) -> None:
+        try:
+            if entry.public.sha256 in self.agent_keys:
+                await agent_core.remove_key(entry.public)
+                self.notify(f"Removed {entry.name} from the ssh-agent.")
+            else:
+                if entry.path is None:
+                    return
+                choice = await self.app.push_screen_wait(AgentAddScreen(entry.name))
+                if choice is None:
+                    return
+                opened = await self.unlock(entry, "The ssh-agent needs the key decrypted.")
+                if opened is None:
+                    return
+                await agent_core.add_opened(entry.path, opened[0], choice.lifetime)
+                until = f" for {choice.lifetime} seconds" if choice.lifetime else ""
+                self.notify(f"Added {entry.name} to the ssh-agent{until}.")
+        except SshDeckError as exc:
+            self._fail(exc)
+        self.refresh_agent()
+
+    # --- delete and restore ---------------------------------------------------------------
+
+    def action_delete(self) -> None:
+        if self.selected is not None:
+            self.delete_flow(self.selected)
+
+    @work(exclusive=True, group="key-action")
+    async def delete_flow(self, entry: KeyEntry) -> None:
+        files = [p for p in (entry.path, entry.public_path) if p is not None]
+        names = "\n".join(home_relative(p) for p in files)
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen(
+                f"Delete {entry.name}?",
+                "These files move to the trash folder; ctrl+z brings them back while sshdeck is open.",
+                names,
+                confirm_label="Delete",
+            )
+        )
+        if not confirmed:
+            return
+        try:
+            record = await asyncio.to_thread(move_to_trash, files)
+        except SshDeckError as exc:
+            self._fail(exc)
+            return
+        self.trash.append(record)
+        self.undo_count = len(self.trash)
+        self.notify(f"Moved {entry.name} to the trash; ctrl+z restores it.")
+        self.rescan()
+
+    def action_undo_delete(self) -> None:
+        if self.trash:
+            self.restore_flow()
+
+    @work(exclusive=True, group="key-action")
+    async def restore_flow(self) -> None:
+        record = self.trash[-1]
+        try:
+            restored = await asyncio.to_thread(restore, record)
+        except SshDeckError as exc:
+            self._fail(exc)
+            return
+        self.trash.pop()
+        self.undo_count = len(self.trash)
+        self.notify(f"Restored {', '.join(home_relative(p) for p in restored)}.")
+        self.select_after_scan(restored[0].name)
+
+    # --- permission fixes -----------------------------------------------------------------
+
+    def action_fix(self) -> None:
+        if self.selected is not None:
+            self.fix_flow(self.selected)
+
+    @work(exclusive=True, group="key-action")
+    async def fix_flow(self, entry: KeyEntry) -> None:
+        problems = [p for p in entry.problems if p.code in FIXABLE]
+        if not problems:
+            return
+        confirmed = await self.app.push_screen_wait(
+            ConfirmScreen(
+                f"Fix the permissions of {entry.name}?",
+                "\n".join(_shown(p.message) for p in problems),
+                "\n".join(_shown(p.fix) for p in problems),
+                confirm_label="Run it",
+            )
+        )
+        if not confirmed:
+            return
+        try:
+            for problem in problems:
+                await asyncio.to_thread(fix_problem, entry, problem)
+        except SshDeckError as exc:
+            self._fail(exc)
+        else:
+            self.notify("Fixed: " + "; ".join(_shown(p.fix) for p in problems))
+        self.rescan()
