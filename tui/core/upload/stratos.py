@@ -16,10 +16,11 @@ import logging
 import math
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
@@ -221,6 +222,36 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     return float(2**attempt)
 
 
+class _Secret:
+    """A string that never shows itself: tracebacks with locals and debug dumps see a mask."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'[redacted]'"
+
+    __str__ = __repr__
+
+
+class _ApiKeyForm:
+    """The IAM form body as a byte stream object, so no frame holds the API key as text."""
+
+    def __init__(self, api_key: _Secret) -> None:
+        self._body = _Secret(urlencode({"grant_type": GRANT_TYPE, "apikey": api_key.reveal()}))
+
+    def __len__(self) -> int:
+        return len(self._body.reveal().encode())
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body.reveal().encode()
+
+
 class StratosClient:
     """One login to IBM Cloud; use ``async with`` so the connection pool is closed."""
 
@@ -234,7 +265,7 @@ class StratosClient:
         max_retry_after: float = 60.0,
         backoff: float | None = None,
     ) -> None:
-        self.__api_key = api_key
+        self._api_key = _Secret(api_key)
         self._iam = (os.environ.get(IAM_ENDPOINT_ENV) or DEFAULT_IAM).strip().rstrip("/")
         self._rc = (os.environ.get(RC_ENDPOINT_ENV) or DEFAULT_RC).strip().rstrip("/")
         self.timeout = timeout or _env_float(TIMEOUT_ENV, 30.0)
@@ -247,8 +278,8 @@ class StratosClient:
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "sshdeck"},
         )
-        self._token: str | None = None
-        self._refresh_token: str | None = None
+        self._token: _Secret | None = None
+        self._refresh_token: _Secret | None = None
         self._renew_at = 0.0
         self._token_lock = asyncio.Lock()
         self._tenant_api: set[str] = set()  # hosts without /v1/ssh-keys
@@ -268,9 +299,10 @@ class StratosClient:
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key or any token this client holds."""
-        for secret in (self.__api_key, self._token, self._refresh_token):
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "[redacted]")
+        for secret in (self._api_key, self._token, self._refresh_token):
+            value = secret.reveal() if secret else ""
+            if len(value) >= 4:
+                text = text.replace(value, "[redacted]")
         return text
 
     # -- transport: retries for 429, 5xx, timeouts --------------------------------------------
@@ -326,14 +358,18 @@ class StratosClient:
         """An IAM access token, reused until 80% of its lifetime has passed (like IBM's SDKs)."""
         async with self._token_lock:
             if self._token and not force and time.monotonic() < self._renew_at:
-                return self._token
+                return self._token.reveal()
             self.token_requests += 1
+            form = _ApiKeyForm(self._api_key)
             response = await self._send(
                 "POST",
                 f"{self._iam}/identity/token",
                 what="IBM Cloud IAM",
-                data={"grant_type": GRANT_TYPE, "apikey": self.__api_key},
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                content=form,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Content-Length": str(len(form)),
+                },
             )
             body: Any = None
             try:
@@ -352,14 +388,15 @@ class StratosClient:
                     f"IBM Cloud IAM answered HTTP {response.status_code} without a token; "
                     "try again in a few minutes."
                 )
-            self._token = str(body["access_token"])
-            self._refresh_token = body.get("refresh_token")
+            self._token = _Secret(str(body["access_token"]))
+            refresh = body.get("refresh_token")
+            self._refresh_token = _Secret(str(refresh)) if refresh else None
             try:
                 lifetime = float(body.get("expires_in") or 3600)
             except (TypeError, ValueError):
                 lifetime = 3600.0
             self._renew_at = time.monotonic() + 0.8 * lifetime
-            return self._token
+            return self._token.reveal()
 
     async def _authorized(
         self, method: str, url: str, *, what: str, crn: str | None = None, **kwargs: Any
@@ -367,7 +404,10 @@ class StratosClient:
         """A call with ``Authorization: Bearer`` (and ``CRN``); a 401 refreshes the token once."""
         refreshed = False
         while True:
-            headers = {"Authorization": f"Bearer {await self.token(force=refreshed)}"}
+            # httpx.Headers masks Authorization in its repr
+            headers = httpx.Headers(
+                {"Authorization": f"Bearer {await self.token(force=refreshed)}"}
+            )
             if crn:
                 headers["CRN"] = crn
             response = await self._send(method, url, what=what, headers=headers, **kwargs)
@@ -412,9 +452,7 @@ class StratosClient:
 
     # -- SSH keys -----------------------------------------------------------------------------
 
-    async def _power(
-        self, method: str, ws: Workspace, path: str, **kwargs: Any
-    ) -> httpx.Response:
+    async def _power(self, method: str, ws: Workspace, path: str, **kwargs: Any) -> httpx.Response:
         return await self._authorized(
             method, ws.endpoint + path, what="Stratos for Power", crn=ws.crn, **kwargs
         )
