@@ -84,7 +84,7 @@ class Request:
 @dataclass
 class CloudEmulator:
     account_id: str = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-    api_keys: set[str] = field(default_factory=set)
+    api_keys: set[str] = field(default_factory=set, repr=False)
     workspaces: list[EmuWorkspace] = field(default_factory=list)
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # guid -> /v1 keys
     tenant_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account -> keys
