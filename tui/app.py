@@ -17,6 +17,7 @@ from tui.commands import KeyCommands
 from tui.core.scan import default_directory
 from tui.messages import KeyGenerated, KeysChanged
 from tui.screens.keys import KeysScreen
+from tui.widgets.key_details import home_relative
 
 
 class SshDeckApp(App[None]):
@@ -31,7 +32,7 @@ class SshDeckApp(App[None]):
     def __init__(self, directory: Path | None = None) -> None:
         super().__init__()
         self.directory = Path(directory).expanduser() if directory else default_directory()
-        self.sub_title = str(self.directory)
+        self.sub_title = home_relative(self.directory)
         self.keys_screen = KeysScreen(self.directory)
 
     def on_mount(self) -> None:

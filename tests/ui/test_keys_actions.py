@@ -1,0 +1,189 @@
+"""Changing keys from the key list by keystrokes, checked with ssh-keygen: passphrase (with the
+in-memory keyring and with no keyring), comment, delete and ctrl+z, permission fix."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from tests.ui.app_keys import RSA_PASSPHRASE, install_app_keys, select, type_text, wait_for
+from tui.app import make_app
+from tui.core import secrets
+from tui.screens.modals import ChangePassphraseScreen, ConfirmScreen, EditCommentScreen
+
+RSA_SHA256 = "SHA256:5tvEGDD4h5RG/HzI450SagIZNdZ9dqp4LkGeBWDysls"
+
+
+def _opens(path: Path, passphrase: str) -> bool:
+    done = subprocess.run(
+        ["ssh-keygen", "-y", "-P", passphrase, "-f", str(path)], capture_output=True, text=True
+    )
+    return done.returncode == 0
+
+
+def _notified(app, text: str, count: int = 1) -> bool:  # type: ignore[no-untyped-def]
+    return sum(text in n.message for n in app._notifications) >= count
+
+
+async def _change(
+    pilot, current: str | None, new: str, confirm: str, remember: bool = False
+) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ChangePassphraseScreen))
+    if current is not None:
+        await type_text(pilot, current)
+        await pilot.press("tab")
+    await type_text(pilot, new)
+    await pilot.press("tab")
+    await type_text(pilot, confirm)
+    if remember:
+        await pilot.press("tab", "space")
+    await pilot.press("enter") if not remember else await pilot.press("shift+tab", "enter")
+
+
+async def test_change_passphrase_then_ssh_keygen_reads_it(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_rsa")
+        await _change(pilot, RSA_PASSPHRASE, "n3w pw", "n3w pq")
+        modal = app.screen
+        assert isinstance(modal, ChangePassphraseScreen)  # mismatch blocks
+        assert "do not match" in str(modal.query_one("#message").content)
+        await pilot.press("backspace")
+        await type_text(pilot, "w")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _notified(app, "was changed"))
+        assert _opens(ssh_dir / "id_rsa", "n3w pw")
+        assert not _opens(ssh_dir / "id_rsa", RSA_PASSPHRASE)
+        assert secrets.get_passphrase(RSA_SHA256) is None  # not asked to remember
+        assert stat.S_IMODE((ssh_dir / "id_rsa").stat().st_mode) == 0o600
+
+
+async def test_wrong_current_passphrase_asks_again(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await select(pilot, "id_rsa")
+        await _change(pilot, "wrong", "x", "x")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ChangePassphraseScreen)
+                and "passphrase" in str(app.screen.query_one("#message").content).lower()
+            ),
+        )
+        await pilot.press("escape")
+        assert _opens(ssh_dir / "id_rsa", RSA_PASSPHRASE)
+
+
+async def test_remember_in_keyring_then_keyring_is_used(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_rsa")
+        await _change(pilot, RSA_PASSPHRASE, "kept", "kept", remember=True)
+        await wait_for(pilot, lambda: secrets.get_passphrase(RSA_SHA256) == "kept")
+        await wait_for(
+            pilot, lambda: app.screen is screen and _notified(app, "saved in the keyring")
+        )
+        assert _opens(ssh_dir / "id_rsa", "kept")
+        # the keyring now knows the current passphrase: the modal does not ask for it
+        await _change(pilot, None, "2nd", "2nd")
+        await wait_for(pilot, lambda: _notified(app, "was changed", 2))
+        assert _opens(ssh_dir / "id_rsa", "2nd")
+        assert secrets.get_passphrase(RSA_SHA256) == "2nd"  # kept in sync
+
+
+async def test_no_keyring_backend(ssh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_rsa")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangePassphraseScreen))
+        modal = app.screen
+        assert modal.query_one("#remember").disabled
+        assert "No secure system keyring" in modal.query_one(".detail").content
+        await type_text(pilot, RSA_PASSPHRASE)
+        await pilot.press("tab")
+        await type_text(pilot, "fine")
+        await pilot.press("tab")
+        await type_text(pilot, "fine")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and _notified(app, "was changed"))
+        assert _opens(ssh_dir / "id_rsa", "fine")
+
+
+async def test_edit_comment(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_ed25519",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditCommentScreen))
+        await pilot.press(*["backspace"] * len("alice@laptop"))
+        await type_text(pilot, "alice@desk")
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: screen.selected is not None and screen.selected.comment == "alice@desk"
+        )
+        assert (ssh_dir / "id_ed25519.pub").read_text().strip().endswith(" alice@desk")
+        listing = subprocess.run(
+            ["ssh-keygen", "-l", "-f", str(ssh_dir / "id_ed25519")], capture_output=True, text=True
+        ).stdout
+        assert "alice@desk" in listing
+
+
+async def test_delete_and_restore(ssh_dir: Path, isolated_home: Path) -> None:
+    install_app_keys(ssh_dir, ("id_ed25519", "id_rsa"))
+    before = (ssh_dir / "id_rsa").read_bytes()
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_rsa")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        shown = str(app.screen.query_one(".command").content)
+        assert shown == "~/.ssh/id_rsa\n~/.ssh/id_rsa.pub"
+        await pilot.press("escape")  # cancel: nothing moves
+        assert (ssh_dir / "id_rsa").exists()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: not (ssh_dir / "id_rsa").exists())
+        assert not (ssh_dir / "id_rsa.pub").exists()
+        trash = isolated_home / ".local/share/sshdeck/trash"
+        assert [p.name for p in trash.glob("*/*id_rsa")] == ["0-id_rsa"]
+        await wait_for(pilot, lambda: screen.query_one("KeyTable").row_count == 1)
+        assert screen.active_bindings["ctrl+z"].enabled
+        await pilot.press("ctrl+z")
+        await wait_for(
+            pilot, lambda: screen.selected is not None and screen.selected.name == "id_rsa"
+        )
+        assert (ssh_dir / "id_rsa").read_bytes() == before
+        assert stat.S_IMODE((ssh_dir / "id_rsa").stat().st_mode) == 0o600
+        assert not screen.active_bindings["ctrl+z"].enabled
+
+
+async def test_fix_permissions_after_confirmation(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_ed25519",))
+    (ssh_dir / "id_ed25519").chmod(0o644)
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        assert screen.active_bindings["f"].enabled
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert str(app.screen.query_one(".command").content) == "chmod 600 ~/.ssh/id_ed25519"
+        await pilot.press("y")
+        await wait_for(
+            pilot, lambda: stat.S_IMODE((ssh_dir / "id_ed25519").stat().st_mode) == 0o600
+        )
+        await wait_for(pilot, lambda: not screen.active_bindings["f"].enabled)
