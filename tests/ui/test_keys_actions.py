@@ -10,6 +10,7 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from textual.widgets import Static
 
 from tests.ui.app_keys import RSA_PASSPHRASE, install_app_keys, select, type_text, wait_for
 from tui.app import make_app
@@ -50,11 +51,11 @@ async def test_change_passphrase_then_ssh_keygen_reads_it(ssh_dir: Path) -> None
     install_app_keys(ssh_dir, ("id_rsa",))
     app = make_app(ssh_dir)
     async with app.run_test(size=(140, 45)) as pilot:
-        screen = await select(pilot, "id_rsa")
+        await select(pilot, "id_rsa")
         await _change(pilot, RSA_PASSPHRASE, "n3w pw", "n3w pq")
         modal = app.screen
         assert isinstance(modal, ChangePassphraseScreen)  # mismatch blocks
-        assert "do not match" in str(modal.query_one("#message").content)
+        assert "do not match" in str(modal.query_one("#message", Static).content)
         await pilot.press("backspace")
         await type_text(pilot, "w")
         await pilot.press("enter")
@@ -75,7 +76,7 @@ async def test_wrong_current_passphrase_asks_again(ssh_dir: Path) -> None:
             pilot,
             lambda: (
                 isinstance(app.screen, ChangePassphraseScreen)
-                and "passphrase" in str(app.screen.query_one("#message").content).lower()
+                and "passphrase" in str(app.screen.query_one("#message", Static).content).lower()
             ),
         )
         await pilot.press("escape")
@@ -111,7 +112,7 @@ async def test_no_keyring_backend(ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
         await wait_for(pilot, lambda: isinstance(app.screen, ChangePassphraseScreen))
         modal = app.screen
         assert modal.query_one("#remember").disabled
-        assert "No secure system keyring" in modal.query_one(".detail").content
+        assert "No secure system keyring" in modal.query_one(".detail", Static).content
         await type_text(pilot, RSA_PASSPHRASE)
         await pilot.press("tab")
         await type_text(pilot, "fine")
@@ -150,7 +151,7 @@ async def test_delete_and_restore(ssh_dir: Path, isolated_home: Path) -> None:
         screen = await select(pilot, "id_rsa")
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        shown = str(app.screen.query_one(".command").content)
+        shown = str(app.screen.query_one(".command", Static).content)
         assert shown == "~/.ssh/id_rsa\n~/.ssh/id_rsa.pub"
         await pilot.press("escape")  # cancel: nothing moves
         assert (ssh_dir / "id_rsa").exists()
@@ -181,7 +182,9 @@ async def test_fix_permissions_after_confirmation(ssh_dir: Path) -> None:
         assert screen.active_bindings["f"].enabled
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert str(app.screen.query_one(".command").content) == "chmod 600 ~/.ssh/id_ed25519"
+        assert (
+            str(app.screen.query_one(".command", Static).content) == "chmod 600 ~/.ssh/id_ed25519"
+        )
         await pilot.press("y")
         await wait_for(
             pilot, lambda: stat.S_IMODE((ssh_dir / "id_ed25519").stat().st_mode) == 0o600
