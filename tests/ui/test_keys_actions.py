@@ -112,7 +112,7 @@ async def test_no_keyring_backend(ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
         await wait_for(pilot, lambda: isinstance(app.screen, ChangePassphraseScreen))
         modal = app.screen
         assert modal.query_one("#remember").disabled
-        assert "No secure system keyring" in modal.query_one(".detail", Static).content
+        assert "No secure system keyring" in str(modal.query_one(".detail", Static).content)
         await type_text(pilot, RSA_PASSPHRASE)
         await pilot.press("tab")
         await type_text(pilot, "fine")
