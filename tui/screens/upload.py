@@ -1,4 +1,9 @@
-"""Upload pane (placeholder until its issue lands)."""
+"""The upload pane (``u`` on the key list): the selected key to Stratos for Power or to hosts.
+
+The screen is only the frame: a tab per target, each tab a panel that owns its own form and
+workers (``StratosPanel`` for the cloud, ``HostsPanel`` for ssh-copy-id). ``escape`` first
+cancels whatever the visible panel is doing, and goes back to the key list when nothing runs.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,49 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from tui.widgets.hosts_panel import HostsPanel
+from tui.widgets.stratos_panel import StratosPanel
+
+TARGETS = {"stratos": "upload-stratos", "hosts": "upload-hosts"}
 
 
 class UploadScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    """Two targets for one public key; ``target`` ("stratos" or "hosts") picks the first tab."""
+
+    CSS_PATH = "upload.tcss"
+    SUB_TITLE = "Upload a public key"
+    BINDINGS = [
+        Binding("escape", "back", "Cancel / back"),
+        Binding("ctrl+s", "show_tab('stratos')", "Stratos for Power", show=False),
+        Binding("ctrl+o", "show_tab('hosts')", "Hosts", show=False),
+    ]
 
     def __init__(self, key_path: Path | None = None, target: str = "stratos") -> None:
         super().__init__()
         self.key_path = key_path
-        self.target = target
+        self.target = target if target in TARGETS else "stratos"
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Upload pane: coming soon.")
+        name = self.key_path.name if self.key_path else "no key selected"
+        yield Static(f"Upload [b]{name}[/b]", id="upload-key", markup=True)
+        with TabbedContent(initial=TARGETS[self.target], id="upload-tabs"):
+            with TabPane("Stratos for Power", id="upload-stratos"):
+                yield StratosPanel(self.key_path, id="stratos-panel")
+            with TabPane("Hosts", id="upload-hosts"):
+                yield HostsPanel(self.key_path, id="hosts-panel")
         yield Footer()
+
+    def action_show_tab(self, target: str) -> None:
+        self.query_one("#upload-tabs", TabbedContent).active = TARGETS[target]
+
+    def action_back(self) -> None:
+        """Cancel the visible panel's work first; leave only when nothing runs."""
+        active = self.query_one("#upload-tabs", TabbedContent).active
+        panel = self.query_one("#hosts-panel" if active == "upload-hosts" else "#stratos-panel")
+        cancel = getattr(panel, "cancel", None)
+        if callable(cancel) and cancel():
+            return
+        self.app.pop_screen()

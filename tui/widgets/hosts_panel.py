@@ -1,18 +1,399 @@
-"""Hosts target (ssh-copy-id) of the upload pane (stub; its owner fills it in)."""
+"""Hosts target of the upload pane: install the selected public key on running servers.
+
+The panel gathers the form (targets, login method, dry run, accept-new), and the core's
+``install_many`` does the work in an async worker; its progress events come back as messages
+that update one table row per host. Passwords live only in the password Input and in the
+ConnectOptions handed to the core (whose repr hides them); they are never shown or logged.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.suggester import Suggester
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Static
+from textual.worker import Worker
+
+from tui.core.connect import ConnectOptions, Target, parse_target
+from tui.core.errors import SshDeckError
+from tui.core.keys import PublicKey, read_public_key_file
+from tui.core.upload.authorized_keys import (
+    HostProgress,
+    HostResult,
+    default_private_key,
+    install_many,
+    ssh_config_hosts,
+    target_label,
+)
+
+STAGE_TEXT = {
+    "waiting": "· waiting",
+    "connecting": "… connecting",
+    "checking": "… reading authorized_keys",
+    "installing": "… writing authorized_keys",
+    "verifying": "… logging in with the new key",
+    "cancelled": "- cancelled",
+}
+RESULT_TEXT = {
+    "installed": "✓ installed",
+    "already-present": "✓ already present",
+    "would-install": "○ would install",
+    "failed": "✗ failed",
+}
+LOGIN_METHODS = ("agent", "key", "password")
+
+
+def home_relative(path: Path) -> str:
+    """``~/.ssh/x.pub`` rather than the absolute path: shorter, and the same on every machine."""
+    try:
+        return "~/" + str(path.expanduser().resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def public_key_of(path: Path) -> Path:
+    """The key list hands over the private key when there is no .pub; take its .pub when it is."""
+    if path.suffix != ".pub" and path.with_name(path.name + ".pub").is_file():
+        return path.with_name(path.name + ".pub")
+    return path
+
+
+class TargetSuggester(Suggester):
+    """Completes the last word of the targets input from ``~/.ssh/config`` Host names."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.names = names
+
+    async def get_suggestion(self, value: str) -> str | None:
+        last = value.rpartition(" ")[2]
+        host = last.rpartition("@")[2]
+        if not host:
+            return None
+        for name in self.names:
+            if name.startswith(host) and name != host:
+                return value + name[len(host) :]
+        return None
+
+
+@dataclass
+class HostRun:
+    """What one press of Install asked for; kept so that the next step can reuse it."""
+
+    options: list[ConnectOptions]
+    dry_run: bool
 
 
 class HostsPanel(Vertical):
+    """Form, one progress row per host, and the next step (test the connection)."""
+
+    DEFAULT_CSS = """
+    HostsPanel { height: 1fr; padding: 0 1; }
+    HostsPanel .row { height: auto; }
+    HostsPanel Label.field { width: 12; padding: 1 1 0 0; }
+    HostsPanel #hosts-key-path { width: 1fr; }
+    HostsPanel #hosts-targets { width: 1fr; }
+    HostsPanel #hosts-login { width: 30; height: auto; }
+    HostsPanel #hosts-login-fields { width: 1fr; height: auto; }
+    HostsPanel #hosts-identity, HostsPanel #hosts-password { width: 1fr; }
+    HostsPanel .options Checkbox { width: auto; }
+    HostsPanel .buttons { height: auto; margin: 0 0 1 0; }
+    HostsPanel .buttons Button { margin-right: 2; }
+    HostsPanel #hosts-key-info, HostsPanel #hosts-config-hint { color: $text-muted; padding: 0 0 0 12; }
+    HostsPanel #hosts-error { color: $error; height: auto; }
+    HostsPanel #hosts-table { height: 1fr; min-height: 5; }
+    HostsPanel #hosts-summary { height: auto; }
+    """
+
+    running: reactive[bool] = reactive(False)
+
+    class Progressed(Message):
+        """One host moved on (connecting, writing, done...)."""
+
+        def __init__(self, event: HostProgress) -> None:
+            super().__init__()
+            self.event = event
+
+    class Finished(Message):
+        """Every host has a result (or the run was cancelled: ``results`` is empty)."""
+
+        def __init__(
+            self, results: list[HostResult], cancelled: bool = False, error: str | None = None
+        ) -> None:
+            super().__init__()
+            self.results = results
+            self.cancelled = cancelled
+            self.error = error
+
     def __init__(self, key_path: Path | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.key_path = key_path
+        self.key_path = public_key_of(key_path) if key_path else None
+        self.config_hosts = ssh_config_hosts()
+        self.results: list[HostResult] = []
+        self.labels: list[str] = []
+        self._worker: Worker[None] | None = None
+
+    # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("Install on hosts: coming soon.")
+        with Horizontal(classes="row"):
+            yield Label("Key", classes="field")
+            yield Input(
+                home_relative(self.key_path) if self.key_path else "",
+                placeholder="~/.ssh/id_ed25519.pub (the public key to install)",
+                id="hosts-key-path",
+            )
+        yield Static(id="hosts-key-info")
+        with Horizontal(classes="row"):
+            yield Label("Targets", classes="field")
+            yield Input(
+                placeholder="user@host  user@host:2222  [2001:db8::1]:22 ... (space separated)",
+                suggester=TargetSuggester(self.config_hosts),
+                id="hosts-targets",
+            )
+        if self.config_hosts:
+            shown = ", ".join(self.config_hosts[:6]) + (" …" if len(self.config_hosts) > 6 else "")
+            yield Static(
+                f"From ~/.ssh/config: {shown} (type the start, → completes)",
+                id="hosts-config-hint",
+            )
+        with Horizontal(classes="row"):
+            yield Label("Log in with", classes="field")
+            with RadioSet(id="hosts-login"):
+                yield RadioButton("agent or ~/.ssh keys", value=True, id="login-agent")
+                yield RadioButton("a key file", id="login-key")
+                yield RadioButton("a password", id="login-password")
+            with Vertical(id="hosts-login-fields"):
+                yield Input(
+                    placeholder="~/.ssh/id_ed25519 (private key the host already trusts)",
+                    id="hosts-identity",
+                    disabled=True,
+                )
+                yield Input(
+                    placeholder="password (used once, never stored)",
+                    password=True,
+                    id="hosts-password",
+                    disabled=True,
+                )
+        with Horizontal(classes="row options"):
+            yield Label("", classes="field")
+            yield Checkbox("Dry run: change nothing", id="hosts-dry-run")
+            yield Checkbox("Trust unknown host keys (accept-new)", id="hosts-accept-new")
+        with Horizontal(classes="buttons"):
+            yield Label("", classes="field")
+            yield Button("Install", variant="primary", id="hosts-install")
+            yield Button("Test the connection", id="hosts-test", disabled=True)
+        yield Static(id="hosts-error")
+        table: DataTable[str] = DataTable(id="hosts-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Host", key="host", width=32)
+        table.add_column("Status", key="status", width=30)
+        table.add_column("Detail", key="detail")
+        yield table
+        yield Static(id="hosts-summary")
+
+    def on_mount(self) -> None:
+        self._show_key()
+
+    # -- form --------------------------------------------------------------------------------
+
+    @property
+    def login_method(self) -> str:
+        index = self.query_one("#hosts-login", RadioSet).pressed_index
+        return LOGIN_METHODS[max(index, 0)]
+
+    @on(RadioSet.Changed, "#hosts-login")
+    def _login_changed(self) -> None:
+        method = self.login_method
+        self.query_one("#hosts-identity", Input).disabled = method != "key"
+        self.query_one("#hosts-password", Input).disabled = method != "password"
+
+    @on(Input.Changed, "#hosts-key-path")
+    def _key_path_changed(self) -> None:
+        self._show_key()
+
+    def _public_key(self) -> tuple[Path, PublicKey]:
+        text = self.query_one("#hosts-key-path", Input).value.strip()
+        if not text:
+            raise SshDeckError("Choose the public key to install (a .pub file).")
+        path = public_key_of(Path(text).expanduser())
+        return path, read_public_key_file(path)
+
+    def _show_key(self) -> None:
+        info = self.query_one("#hosts-key-info", Static)
+        try:
+            _path, key = self._public_key()
+        except SshDeckError as exc:
+            info.update(str(exc))
+        else:
+            info.update(f"{key.label} {key.sha256} {key.comment or '(no comment)'}")
+
+    def _targets(self) -> list[Target]:
+        text = self.query_one("#hosts-targets", Input).value.replace(",", " ")
+        targets = [parse_target(word) for word in text.split()]
+        if not targets:
+            raise SshDeckError("Type at least one target, such as root@192.0.2.10.")
+        return targets
+
+    def _login(self) -> dict[str, object]:
+        method = self.login_method
+        if method == "key":
+            text = self.query_one("#hosts-identity", Input).value.strip()
+            if not text:
+                raise SshDeckError("Type the private key to log in with, or choose another method.")
+            return {"identities": (Path(text).expanduser(),), "use_agent": False}
+        if method == "password":
+            password = self.query_one("#hosts-password", Input).value
+            if not password:
+                raise SshDeckError("Type the account's password, or choose another method.")
+            return {"password": password, "use_agent": False}
+        return {}
+
+    # -- running -----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#hosts-install")
+    @on(Input.Submitted, "#hosts-targets")
+    @on(Input.Submitted, "#hosts-password")
+    def action_install(self) -> None:
+        """Read the form; any mistake is one sentence in place and nothing starts."""
+        if self.running:
+            return
+        error = self.query_one("#hosts-error", Static)
+        try:
+            public_path, public_key = self._public_key()
+            targets = self._targets()
+            login = self._login()
+        except SshDeckError as exc:
+            error.update(str(exc))
+            return
+        error.update("")
+        accept_new = self.query_one("#hosts-accept-new", Checkbox).value
+        options = [
+            ConnectOptions(target=target, accept_new=accept_new, **login)  # type: ignore[arg-type]
+            for target in targets
+        ]
+        dry_run = self.query_one("#hosts-dry-run", Checkbox).value
+        self.results = []
+        self.labels = [
+            target_label(o.target.host, o.target.user, o.effective_port) for o in options
+        ]
+        table = self.query_one("#hosts-table", DataTable)
+        table.clear()
+        for index, label in enumerate(self.labels):
+            table.add_row(label, STAGE_TEXT["waiting"], "", key=str(index))
+        self.query_one("#hosts-summary", Static).update(
+            f"{'Checking' if dry_run else 'Installing on'} {len(options)} host(s)… (escape cancels)"
+        )
+        self.query_one("#hosts-test", Button).disabled = True
+        self.running = True
+        self._worker = self._install(public_key, options, dry_run, default_private_key(public_path))
+
+    @work(exclusive=True, group="hosts-install")
+    async def _install(
+        self,
+        public_key: PublicKey,
+        options: list[ConnectOptions],
+        dry_run: bool,
+        verify_with: Path | None,
+    ) -> None:
+        def progress(event: HostProgress) -> None:
+            self.post_message(self.Progressed(event))
+
+        try:
+            results = await install_many(
+                public_key,
+                options,
+                parallel=10,
+                dry_run=dry_run,
+                verify_with=verify_with,
+                on_progress=progress,
+            )
+        except Exception as exc:  # a bug, not a host problem: say so without the details
+            error = f"The installation stopped unexpectedly ({type(exc).__name__}); try again."
+            self.post_message(self.Finished([], error=error))
+            return
+        self.post_message(self.Finished(results))
+
+    def cancel(self) -> bool:
+        """Stop a running installation; False when there was nothing to stop."""
+        if not self.running or self._worker is None:
+            return False
+        self._worker.cancel()
+        self.running = False
+        table = self.query_one("#hosts-table", DataTable)
+        for index in range(len(self.labels)):
+            status = str(table.get_cell(str(index), "status"))
+            if not status.startswith(("✓", "✗", "○")):
+                table.update_cell(str(index), "status", STAGE_TEXT["cancelled"])
+        self.query_one("#hosts-summary", Static).update(
+            "Cancelled; hosts already done keep the key, the others were not changed."
+        )
+        self.post_message(self.Finished([], cancelled=True))
+        return True
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        event = message.event
+        if not self.running or event.index >= len(self.labels):
+            return
+        table = self.query_one("#hosts-table", DataTable)
+        row = str(event.index)
+        if event.result is not None:
+            result = event.result
+            self.labels[event.index] = result.label
+            table.update_cell(row, "host", result.label)
+            table.update_cell(row, "status", RESULT_TEXT[result.result])
+            table.update_cell(row, "detail", result.error or result.detail or "")
+        else:
+            table.update_cell(row, "status", STAGE_TEXT.get(event.stage, event.stage))
+
+    @on(Finished)
+    def _finished(self, message: Finished) -> None:
+        if message.cancelled or not self.running:
+            return
+        self.running = False
+        self.results = message.results
+        if message.error:
+            self.query_one("#hosts-error", Static).update(message.error)
+            self.query_one("#hosts-summary", Static).update("")
+        if not message.results:
+            return
+        counts: dict[str, int] = {}
+        for result in message.results:
+            counts[result.result] = counts.get(result.result, 0) + 1
+        summary = ", ".join(
+            f"{counts[name]} {RESULT_TEXT[name][2:]}" for name in RESULT_TEXT if name in counts
+        )
+        verified = sum(r.verified is True for r in message.results)
+        if verified:
+            summary += f"; the new key logged in on {verified}"
+        self.query_one("#hosts-summary", Static).update(summary + ".")
+        test = self.query_one("#hosts-test", Button)
+        test.disabled = not any(r.result != "failed" for r in message.results)
+        table = self.query_one("#hosts-table", DataTable)
+        first_ok = next((i for i, r in enumerate(message.results) if r.result != "failed"), 0)
+        table.move_cursor(row=first_ok)
+
+    # -- next step ---------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#hosts-test")
+    def action_test_connection(self) -> None:
+        """Open the tester on the highlighted host, with the key that was just installed."""
+        from tui.screens.tester import TesterScreen
+
+        if not self.labels:
+            return
+        row = self.query_one("#hosts-table", DataTable).cursor_row
+        label = self.labels[min(max(row, 0), len(self.labels) - 1)]
+        key = None
+        try:
+            public_path, _key = self._public_key()
+            key = default_private_key(public_path) or public_path
+        except SshDeckError:
+            pass
+        self.app.push_screen(TesterScreen(key_path=key, target=label))
