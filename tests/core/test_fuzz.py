@@ -12,7 +12,8 @@ from tests.keyfactory import sk_public_lines
 from tui.core import openssh_format
 from tui.core.errors import SshDeckError
 from tui.core.generate import generate_private_key
-from tui.core.keys import keygen_listing, parse_public_key, parse_public_keys
+from tui.core.keygen_listing import mprintf, public_listing, try_load_public
+from tui.core.keys import parse_public_key, parse_public_keys
 from tui.core.private import inspect_private_key, open_private_key
 
 _KEY = generate_private_key("ed25519", None, "fuzz@test")
@@ -40,11 +41,15 @@ def mutated(draw: st.DrawFn) -> str:
 
 
 def _parse_all(text: str) -> None:
-    for parse in (parse_public_key, parse_public_keys, keygen_listing, inspect_private_key):
+    for parse in (parse_public_key, parse_public_keys, inspect_private_key):
         try:
             parse(text)
         except SshDeckError as exc:
             assert str(exc) and "\n" not in str(exc)
+    raw = text.encode("utf-8", errors="surrogateescape")
+    public_listing(raw)  # never raises: lines that are not keys are skipped, as ssh-keygen does
+    try_load_public(raw, b"name")
+    assert "\x00" not in mprintf(raw)
     with contextlib.suppress(SshDeckError):
         open_private_key(text, "a passphrase")
 

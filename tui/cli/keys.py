@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli.common import ask_new_passphrase, ask_secret, print_json, read_stdin_lines
-from tui.core.errors import InvalidArgument, KeyFormatError, PassphraseRequired
+from tui.core.errors import InvalidArgument
 
 
 def register(subparsers: Any) -> None:
@@ -22,8 +22,7 @@ def register(subparsers: Any) -> None:
         "-f",
         dest="file",
         required=True,
-        type=Path,
-        help="key file (public, private, authorized_keys)",
+        help="key file (public, private, authorized_keys)",  # kept as typed: ssh-keygen shows it
     )
     p.set_defaults(func=cmd_fingerprint)
 
@@ -82,67 +81,11 @@ def register(subparsers: Any) -> None:
 # -- fingerprint ---------------------------------------------------------------------------
 
 
-def fingerprint_lines(path: Path, hash_name: str, visual: bool) -> list[str]:
+def fingerprint_lines(path: Path | str, hash_name: str, visual: bool) -> list[str]:
     """What ``ssh-keygen -l [-v] [-E hash] -f path`` prints, line by line."""
-    from tui.core.keys import keygen_listing, parse_public_key, read_text_file
+    from tui.core.keygen_listing import fingerprint_report
 
-    text = read_text_file(path)
-    first = text.split("\n", 1)[0]
-    if "PRIVATE KEY" in first:
-        entries = [_private_fingerprint(path, text)]
-    elif text.lstrip().startswith(("---- BEGIN SSH2", "-----BEGIN")):
-        key = parse_public_key(text)
-        entries = [(key, key.comment or None)]
-    else:
-        entries = keygen_listing(text)
-    if not entries:
-        raise KeyFormatError(
-            f"{path} is not a public key file; give a .pub, a private key or an authorized_keys file."
-        )
-    out = []
-    for key, comment in entries:
-        out.append(key.keygen_line(hash_name, comment or ""))
-        if visual:
-            out.append(key.randomart(hash_name))
-    return out
-
-
-def _private_fingerprint(path: Path, text: str) -> tuple[Any, str | None]:
-    """ssh-keygen's fingerprint_private(): the .pub's key and comment, else the private's."""
-    from tui.core.errors import SshDeckError
-    from tui.core.keys import parse_public_key_line, read_text_file
-    from tui.core.private import inspect_private_key, open_private_key
-
-    public = None
-    comment: str | None = None
-    pub_path = path.with_name(path.name + ".pub")
-    if pub_path.is_file():
-        try:
-            for line in read_text_file(pub_path).split("\n"):
-                if line.strip() and not line.lstrip().startswith("#"):
-                    try:
-                        public = parse_public_key_line(line.lstrip())
-                    except SshDeckError:
-                        continue
-                    comment = public.comment
-                    break
-        except SshDeckError:
-            public = None
-    info = inspect_private_key(text)
-    if public is None:
-        public = info.public
-    if not comment and not info.encrypted:
-        try:
-            opened = open_private_key(text, None)
-            comment = opened.comment
-            public = public or opened.public
-        except SshDeckError:
-            pass
-    if public is None:
-        raise PassphraseRequired(
-            f"{path} is an encrypted key without a .pub beside it; run sshdeck pub -f {path} --write first."
-        )
-    return public, comment or None
+    return fingerprint_report(str(path), hash_name, visual)
 
 
 def cmd_fingerprint(args: argparse.Namespace) -> int:

@@ -434,24 +434,3 @@ def read_public_key_file(path: Path) -> PublicKey:
             f"{path} is not a public key file; it holds no line that starts with a key type."
         )
     return keys[0]
-
-
-def keygen_listing(text: str) -> list[tuple[PublicKey, str | None]]:
-    """Keys of a public, authorized_keys or known_hosts file, with ssh-keygen -l's comment rule.
-
-    ssh-keygen shows the trailing comment; without one, the options or host names that came
-    before the key; without those, nothing (``no comment``).
-    """
-    found: list[tuple[PublicKey, str | None]] = []
-    for raw in text.split("\n"):
-        line = raw.lstrip(" \t")
-        if not line or line.startswith("#"):
-            continue
-        try:
-            key = parse_public_key_line(line)
-        except KeyFormatError:
-            continue
-        trailing = key.comment.lstrip(" \t")
-        shown: str | None = trailing if trailing and not trailing.startswith("#") else key.options
-        found.append((key, shown))
-    return found
