@@ -1,39 +1,53 @@
-"""``sshdeck test``: log in to a host and say what went wrong, like ``ssh -v`` with a diagnosis.
+"""``sshdeck test``: log in to a host like ``ssh -v`` does, and say what went wrong.
 
-First cut: the asyncssh engine with outcome classification, JSON and exit codes (0 / 255 / 2);
-the per-stage transcript of tui.core.probe is still to come.
+The transcript streams on stderr (``-v``/``-vv``/``-vvv`` for more), the last line is the
+diagnosis and the fix. Exit 0 when logged in (with ``-- COMMAND``: the command's exit status,
+like ssh), 255 when the connection or the login failed, 2 on usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from tui.cli.common import print_json, read_stdin_lines
 
 EXIT_CONNECTION_FAILED = 255
+EXIT_USAGE = 2
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", dest="port", type=int, help="port to connect to")
-    parser.add_argument("-i", dest="identities", action="append", default=[], type=Path)
-    parser.add_argument("-F", dest="config_file", type=Path, help="ssh config file")
-    parser.add_argument("-o", dest="ssh_options", action="append", default=[], metavar="OPTION")
-    parser.add_argument("-v", dest="verbose", action="count", default=0)
-    parser.add_argument("--accept-new", action="store_true")
-    parser.add_argument("--timeout", type=float, default=15.0)
+    parser.add_argument(
+        "-i", dest="identities", action="append", default=[], type=Path, metavar="KEY",
+        help="private key to offer (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("-F", dest="config_file", type=Path, metavar="CONFIG", help="ssh config")
+    parser.add_argument(
+        "-o", dest="ssh_options", action="append", default=[], metavar="OPTION",
+        help="UserKnownHostsFile=FILE, StrictHostKeyChecking=accept-new|yes, ConnectTimeout=N",
+    )  # fmt: skip
+    parser.add_argument("-v", dest="verbose", action="count", default=0, help="more detail")
+    parser.add_argument("--accept-new", action="store_true", help="trust an unknown host key")
+    parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
     parser.add_argument("--engine", choices=("asyncssh", "openssh"), default="asyncssh")
-    parser.add_argument("--log", type=Path)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--passphrase-stdin", action="store_true")
+    parser.add_argument("--log", type=Path, metavar="FILE", help="save the -vvv transcript")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--passphrase-stdin", action="store_true", help="read a key passphrase from stdin"
+    )
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("test", help="test an SSH login and diagnose failures")
+    parser = subparsers.add_parser(
+        "test",
+        help="test an SSH login and diagnose failures",
+        usage="sshdeck test [user@]host [-p PORT] [-i KEY]... [-F CONFIG] "
+        "[-o UserKnownHostsFile=FILE] [-v|-vv|-vvv] [--accept-new] [--timeout SECONDS] "
+        "[--engine asyncssh|openssh] [--log FILE] [--json] [-- COMMAND]",
+    )
     _add_options(parser)
     # argparse cannot take options after the target and a command after "--" at once: the
     # rest is parsed again in run() by a parser with the same options.
@@ -57,91 +71,84 @@ def _reparse(args: argparse.Namespace) -> list[str]:
     return command
 
 
+class UsageError(Exception):
+    pass
+
+
+def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
+    known_hosts: Path | None = None
+    for option in values:
+        name, sep, value = option.partition("=")
+        if not sep:
+            name, _, value = option.partition(" ")
+        lowered = name.strip().lower()
+        value = value.strip()
+        if lowered == "userknownhostsfile" and value:
+            known_hosts = Path(value).expanduser()
+        elif lowered == "stricthostkeychecking" and value.lower() in ("accept-new", "yes"):
+            args.accept_new = args.accept_new or value.lower() == "accept-new"
+        elif lowered == "connecttimeout" and value.isdigit():
+            args.timeout = float(value)
+        else:
+            raise UsageError(
+                f"Unsupported option -o {option!r}; use UserKnownHostsFile=FILE, "
+                "StrictHostKeyChecking=accept-new or ConnectTimeout=SECONDS."
+            )
+    return known_hosts
+
+
 def run(args: argparse.Namespace) -> int:
-    from tui.core.connect import ConnectionFailed, ConnectOptions, parse_target
-    from tui.core.errors import InvalidArgument
+    import asyncio
+    import shlex
+
+    from tui.core.connect import ConnectOptions, InvalidTarget, parse_target
+    from tui.core.probe import ProbeOptions, run_probe, save_transcript
+    from tui.core.trace import TranscriptLine
 
     command = _reparse(args)
-    known_hosts: Path | None = None
-    for option in args.ssh_options:
-        name, _, value = option.partition("=")
-        if name.lower() != "userknownhostsfile" or not value:
-            raise InvalidArgument(f"Unsupported option {option!r}; only UserKnownHostsFile=FILE.")
-        known_hosts = Path(value).expanduser()
-    if args.engine == "openssh":
-        raise InvalidArgument("The openssh engine is not built yet; use --engine asyncssh.")
-    if args.passphrase_stdin:
-        read_stdin_lines(1)  # passphrase handling for encrypted keys is not built yet
+    try:
+        known_hosts = _ssh_options(args.ssh_options, args)
+        target = parse_target(args.target)
+        if args.port is not None and not 0 < args.port < 65536:
+            raise UsageError("The port must be a number from 1 to 65535.")
+        if args.timeout <= 0:
+            raise UsageError("The timeout must be a positive number of seconds.")
+    except (UsageError, InvalidTarget) as exc:
+        print(f"sshdeck test: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    passphrase = read_stdin_lines(1)[0] if args.passphrase_stdin else None
+    verbosity = min(args.verbose, 3)
     options = ConnectOptions(
-        target=parse_target(args.target),
+        target=target,
         port=args.port,
         identities=tuple(args.identities),
         config_file=args.config_file,
         known_hosts_file=known_hosts,
         accept_new=args.accept_new,
         timeout=args.timeout,
+        passphrase=passphrase,
+        debug_level=3 if args.log else max(verbosity, 1),
     )
-    lines: list[str] = []
 
-    def say(line: str) -> None:
-        lines.append(line)
-        print(line, file=sys.stderr)
+    def show(event: Any) -> None:
+        if isinstance(event, TranscriptLine) and event.level <= verbosity:
+            print(event.text, file=sys.stderr, flush=True)
 
-    host = options.target.host
-    say(f"debug1: Connecting to {host} [{host}] port {options.effective_port}.")
-    started = time.monotonic()
-    report: dict[str, Any] = {
-        "ok": False,
-        "outcome": "ok",
-        "diagnosis": "",
-        "fix": "",
-        "stages": [],
-        "server_version": None,
-        "kex": None,
-        "host_key": None,
-        "auth_methods": [],
-        "offered_keys": [],
-        "accepted_key": None,
-    }
-    output = ""
-    code = 0
-    try:
-        output, code, facts = asyncio.run(_login(options, command))
-        method = facts.pop("auth_method")
-        report.update(facts)
-        report["ok"] = code == 0
-        report["diagnosis"] = f"Authenticated to {host} using {method}."
-        say(f"Authenticated to {host} using {method!r}.")
-    except ConnectionFailed as failure:
-        diagnosis, _, fix = str(failure).partition("; ")
-        report.update(outcome=failure.outcome, diagnosis=diagnosis, fix=fix)
-        say(str(failure))
-        code = EXIT_CONNECTION_FAILED
-    elapsed = int((time.monotonic() - started) * 1000)
-    report["stages"] = [{"name": "authentication", "ok": report["outcome"] == "ok", "ms": elapsed}]
+    remote = shlex.join(command) if len(command) > 1 else (command[0] if command else None)
+    probe_options = ProbeOptions(connect=options, command=remote, engine=args.engine)
+    result = asyncio.run(run_probe(probe_options, show))
     if args.log:
-        args.log.write_text("\n".join(lines) + "\n")
-    if output:
-        sys.stdout.write(output)
+        save_transcript(result.lines, args.log)
     if args.json:
-        print_json(report)
-    return code
-
-
-async def _login(options: Any, command: list[str]) -> tuple[str, int, dict[str, Any]]:
-    from tui.core.connect import open_connection
-
-    conn = await open_connection(options)
-    async with conn:
-        key = conn.get_server_host_key()
-        facts: dict[str, Any] = {
-            "server_version": conn.get_extra_info("server_version"),
-            "host_key": {"type": key.get_algorithm(), "sha256": key.get_fingerprint("sha256")}
-            if key
-            else None,
-            "auth_method": "publickey" if options.password is None else "password",
-        }
-        if not command:
-            return "", 0, facts
-        result = await conn.run(" ".join(command))
-        return str(result.stdout or ""), int(result.exit_status or 0), facts
+        document = result.to_json()
+        if command:
+            document["stdout"], document["stderr"] = result.stdout, result.stderr
+        print_json(document)
+    else:
+        if result.stdout:
+            sys.stdout.write(result.stdout)
+        if result.stderr:
+            sys.stderr.write(result.stderr)
+    if not result.ok:
+        return EXIT_CONNECTION_FAILED
+    return result.exit_status if command and result.exit_status is not None else 0

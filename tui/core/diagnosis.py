@@ -1,0 +1,213 @@
+"""From an exception and what the trace saw, to an outcome code, a diagnosis and a fix.
+
+The point of the tester: not "Permission denied (publickey)" but which keys were offered, which
+the server refused, which methods it allows, whose authorized_keys is missing the key, and the
+next step. Diagnoses are written without a final period; the caller joins them with the fix.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+from tui.core.trace import Trace
+
+OUTCOMES = (
+    "ok",
+    "dns-failure",
+    "connection-refused",
+    "timeout",
+    "network-unreachable",
+    "not-ssh",
+    "host-key-unknown",
+    "host-key-changed",
+    "auth-failed",
+    "key-needs-passphrase",
+    "key-permissions",
+    "disconnected",
+)
+
+
+def _methods(methods: list[str]) -> str:
+    if not methods:
+        return "no method"
+    return methods[0] if len(methods) == 1 else ", ".join(methods[:-1]) + " and " + methods[-1]
+
+
+def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> tuple[str, str, str]:
+    import asyncssh
+
+    host = trace.host or options.target.host
+    port = trace.port or options.effective_port
+    where = f"{host} port {port}"
+    if isinstance(exc, socket.gaierror):
+        return (
+            "dns-failure",
+            f"The name {host} does not resolve (DNS: {exc.strerror})",
+            "check the spelling, the Host alias in ~/.ssh/config, or use the IP address",
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return (
+            "connection-refused",
+            f"{where} refused the connection: nothing listens there",
+            "check the port number and that sshd is running on the server",
+        )
+    if isinstance(exc, TimeoutError):
+        return _timeout(where, stage, options.timeout)
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return _host_key(trace, host, port)
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return _auth(trace, host)
+    if isinstance(exc, (asyncssh.ProtocolError, asyncssh.ConnectionLost)) and (
+        trace.server_version is None
+    ):
+        return (
+            "not-ssh",
+            f"{where} answered, but not with SSH (no SSH version line)",
+            "check the port number: that port runs some other service",
+        )
+    if isinstance(exc, asyncssh.DisconnectError):
+        reason = exc.reason or type(exc).__name__
+        return (
+            "disconnected",
+            f"{host} closed the connection during {stage or 'the login'} ({reason})",
+            "look at the server's sshd log (journalctl -u ssh) for the reason",
+        )
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return (
+                "network-unreachable",
+                f"No route to {host} ({exc.strerror})",
+                "check the address, your network and VPN, and the server's public IP",
+            )
+        if exc.errno == errno.ECONNRESET or isinstance(exc, ConnectionResetError):
+            return (
+                "disconnected",
+                f"{where} reset the connection during {stage or 'the login'}",
+                "check the port and the server's sshd log; a firewall may cut the connection",
+            )
+        return (
+            "disconnected",
+            f"Cannot talk to {where} ({exc.strerror or type(exc).__name__})",
+            "check the address and the network",
+        )
+    if isinstance(exc, asyncssh.Error):
+        return (
+            "disconnected",
+            f"{host} ended the connection during {stage or 'the login'} ({exc})",
+            "look at the server's sshd log for the reason",
+        )
+    return (
+        "disconnected",
+        f"The connection to {where} failed ({type(exc).__name__})",
+        "run again with -vvv and look at the last lines",
+    )
+
+
+def _timeout(where: str, stage: str | None, seconds: float) -> tuple[str, str, str]:
+    limit = f"{seconds:g} s"
+    if stage in (None, "resolve", "connect"):
+        return (
+            "timeout",
+            f"{where} did not answer within {limit}: the packets are dropped or the host is down",
+            "check the address and port, and that a firewall or security group allows port 22",
+        )
+    if stage == "protocol version":
+        return (
+            "timeout",
+            f"{where} accepted the connection but sent no SSH greeting within {limit}",
+            "check that this port runs sshd (not another service) and that sshd is not overloaded",
+        )
+    return (
+        "timeout",
+        f"{where} stopped answering during {stage} (waited {limit})",
+        "try again with a longer --timeout and look at the server's sshd log",
+    )
+
+
+def _host_key(trace: Trace, host: str, port: int) -> tuple[str, str, str]:
+    key = trace.host_key or {"type": "?", "sha256": "?"}
+    if trace.host_key_status == "changed":
+        old = next((ln for ln in trace.host_key_lines if ln.startswith("Offending ")), "")
+        where = old.rsplit(" in ", 1)[-1] if old else "known_hosts"
+        return (
+            "host-key-changed",
+            f"The host key of {host} has CHANGED (now {key['sha256']}; the old one is in {where}) "
+            "and nothing was sent to it",
+            "ask the server's administrator whether the key was changed; if so, remove the old "
+            "entry with the ssh-keygen -R command shown above",
+        )
+    if trace.host_key_status == "revoked":
+        return (
+            "host-key-changed",
+            f"The host key of {host} ({key['sha256']}) is marked as revoked in known_hosts",
+            "do not log in; ask the server's administrator",
+        )
+    return (
+        "host-key-unknown",
+        f"The host key of {host} ({key['type']} {key['sha256']}) is not in known_hosts yet",
+        "compare the fingerprint with the one shown by the server's console, then run again "
+        "with --accept-new (or trust it in the tester)",
+    )
+
+
+def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
+    user = trace.user or "the user"
+    methods = trace.auth_methods
+    allowed = _methods(methods)
+    offered = trace.offered
+    perms = [k for k in trace.skipped if k.problem == "permissions"]
+    locked = [k for k in offered if k.problem in ("needs-passphrase", "wrong-passphrase")]
+    if perms and not any(k.used for k in offered):
+        names = ", ".join(k.name for k in perms)
+        return (
+            "key-permissions",
+            f"{names} can be read by other users, so it was not used (as ssh refuses it)",
+            f"make it private: chmod 600 {perms[0].name}",
+        )
+    if locked:
+        first = locked[0]
+        accepted = " (the server would accept it)" if first.accepted else ""
+        wrong = first.problem == "wrong-passphrase"
+        return (
+            "key-needs-passphrase",
+            f"{first.name} is encrypted{accepted} and "
+            + ("the passphrase given is wrong" if wrong else "no passphrase was given for it"),
+            "give its passphrase (--passphrase-stdin, the keyring, or the tester's prompt) or "
+            "load it into ssh-agent with ssh-add",
+        )
+    if "publickey" not in methods:
+        if trace.password_tried:
+            return (
+                "auth-failed",
+                f"{host} refused the password for {user} (it allows only {allowed})",
+                "check the user name and the password",
+            )
+        return (
+            "auth-failed",
+            f"The server allows only {allowed} for {user}, not keys",
+            "log in with the password first (ssh -o PubkeyAuthentication=no), or enable "
+            "PubkeyAuthentication in the server's sshd_config",
+        )
+    if not offered:
+        return (
+            "auth-failed",
+            f"The server accepts {allowed} but no key was offered: none in the agent, -i, "
+            "IdentityFile or the default ~/.ssh/id_* names",
+            "create a key (sshdeck keygen) and upload it to the server",
+        )
+    names = ", ".join(k.name for k in offered)
+    only = "only publickey" if methods == ["publickey"] else allowed
+    if len(offered) == 1:
+        diagnosis = (
+            f"The server accepts {only} and your key {names} is not in {user}'s authorized_keys"
+        )
+    else:
+        diagnosis = (
+            f"The server accepts {only} and none of your {len(offered)} keys is in {user}'s "
+            f"authorized_keys ({names})"
+        )
+    if trace.password_tried:
+        diagnosis += "; the password was refused too"
+    return ("auth-failed", diagnosis, "upload the key first (sshdeck copy-id or the upload screen)")

@@ -1,0 +1,274 @@
+"""The second engine: the system's own ``ssh -vvv -o BatchMode=yes``, read line by line.
+
+For people who want OpenSSH's exact words: its stderr streams into the transcript as it comes,
+and the same stages, facts and outcome are read from its lines, so both engines answer the same
+question the same way. sshdeck's HOME is the one ssh reads (``-F``, ``UserKnownHostsFile`` and
+the default key names are passed explicitly), since ssh itself reads the passwd home directory.
+BatchMode means ssh never asks anything: an encrypted key that is not in the agent ends as
+``key-needs-passphrase``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import re
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tui.core.connect import ConnectOptions, resolve_config
+from tui.core.identities import DEFAULT_NAMES
+from tui.core.trace import OfferedKey, Trace
+
+_LEVEL = re.compile(r"^debug([123]): ")
+_OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
+_ACCEPT = re.compile(r"^debug1: Server accepts key: (.+?) \S+ (SHA256:\S+)")
+_LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
+
+
+def ssh_command(options: ConnectOptions, command: str | None) -> list[str]:
+    """The ``ssh`` argument list for these options (HOME-relative files made explicit)."""
+    home = Path.home()
+    args = ["ssh", "-vvv", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={options.timeout:g}"]
+    config = options.config_file or home / ".ssh" / "config"
+    args += ["-F", str(config) if config.is_file() else "/dev/null"]
+    known = options.known_hosts_file or home / ".ssh" / "known_hosts"
+    args += ["-o", f"UserKnownHostsFile={known}"]
+    args += ["-o", f"StrictHostKeyChecking={'accept-new' if options.accept_new else 'yes'}"]
+    if options.effective_port != 22 or options.port:
+        args += ["-p", str(options.effective_port)]
+    for path in options.identities:
+        args += ["-i", str(path.expanduser())]
+    if not options.identities and not resolve_config(options).identity_files:
+        try:
+            passwd_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+        except KeyError:
+            passwd_home = home
+        if passwd_home.resolve() != home.resolve():
+            for name in DEFAULT_NAMES:
+                args += ["-o", f"IdentityFile={home / '.ssh' / name}"]
+    if not options.use_agent:
+        args += ["-o", "IdentityAgent=none"]
+    user = options.target.user
+    host = options.target.host
+    args.append(f"{user}@{host}" if user else host)
+    args.append(command if command is not None else "true")
+    return args
+
+
+class _Reader:
+    """Turns ssh's lines into stages and facts on a Trace."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.changed = False
+        self.failure: str | None = None  # a key of _failure_exception
+        self.exit_status: int | None = None
+        self.current: OfferedKey | None = None
+        self.began = time.monotonic()
+        self.perm_path: str | None = None
+
+    def feed(self, text: str) -> None:
+        trace = self.trace
+        match = _LEVEL.match(text)
+        trace.line(int(match.group(1)) if match else 0, text)
+        body = text[len(match.group(0)) :] if match else text
+        if body.startswith("Connecting to "):
+            trace.end("resolve", True)
+            found = re.match(r"Connecting to (\S+) \[([^\]]*)\] port (\d+)\.", body)
+            if found:
+                trace.host, trace.address, trace.port = (
+                    found.group(1),
+                    found.group(2),
+                    int(found.group(3)),
+                )
+            trace.begin("connect")
+        elif body == "Connection established.":
+            trace.end("connect", True)
+            trace.begin("protocol version")
+        elif body.startswith("Remote protocol version "):
+            found = re.match(r"Remote protocol version ([^,]+), remote software version (.*)", body)
+            if found:
+                trace.server_version = f"SSH-{found.group(1)}-{found.group(2)}"
+            trace.end("protocol version", True)
+            trace.begin("key exchange")
+        elif body.startswith("Authenticating to "):
+            found = re.search(r" as '(.*)'$", body)
+            trace.user = found.group(1) if found else trace.user
+        elif body.startswith("kex: algorithm: "):
+            trace.kex = body.split(": ", 2)[2]
+        elif body.startswith("Server host key: "):
+            parts = body.split()
+            if len(parts) >= 5:
+                trace.host_key = {"type": parts[3], "sha256": parts[4]}
+            trace.end("key exchange", True)
+            trace.begin("host key check")
+        elif "is known and matches the" in body:
+            trace.host_key_status = "known"
+            trace.end("host key check", True, "known")
+        elif body.startswith("Warning: Permanently added "):
+            trace.host_key_status = "added"
+            trace.end("host key check", True, "added")
+        elif "REMOTE HOST IDENTIFICATION HAS CHANGED" in body:
+            self.changed = True
+        elif body == "Host key verification failed.":
+            trace.host_key_status = "changed" if self.changed else "unknown"
+            self.failure = "host-key"
+        elif body.startswith("Authentications that can continue: "):
+            if not trace.auth_methods:
+                trace.auth_methods = body.split(": ", 1)[1].split(",")
+            trace.begin("authentication")
+            self._close(False)
+        elif body.startswith("Offering public key: "):
+            self._close(False)
+            found = _OFFER.match(text)
+            if found:
+                path, label, sha, source = found.groups()
+                name = None if path.startswith("agent") or source == "agent" else path
+                record = OfferedKey(name, sha, label, source or "default")
+                trace.offered.append(record)
+                trace.auth_method = "publickey"
+                self.current, self.began = record, time.monotonic()
+        elif body.startswith("Server accepts key: ") and self.current is not None:
+            self.current.accepted = True
+        elif body.startswith("Next authentication method: password"):
+            trace.password_tried = True
+        elif body.startswith("Authenticated to "):
+            found = re.search(r'using "([^"]+)"', body)
+            trace.auth_method = found.group(1) if found else trace.auth_method
+            self._close(trace.auth_method == "publickey")
+            trace.end("authentication", True, trace.auth_method or "")
+            trace.begin("session opened")
+        elif body.startswith("Entering interactive session."):
+            trace.end("session opened", True)
+        elif body.startswith("Exit status "):
+            self.exit_status = int(body.split()[2])
+        elif "UNPROTECTED PRIVATE KEY FILE" in body:
+            self.perm_path = "?"
+        elif _LOADKEY.match(body):
+            path, reason = _LOADKEY.match(body).groups()  # type: ignore[union-attr]
+            if "bad permissions" in reason:
+                found_key = next((k for k in trace.offered if k.path == path), None)
+                if found_key is None:
+                    found_key = OfferedKey(path, "?", "?", "explicit")
+                else:
+                    trace.offered.remove(found_key)
+                found_key.problem = "permissions"
+                trace.skipped.append(found_key)
+                self.current = None
+        elif "Permission denied (" in body:
+            self.failure = "auth"
+        elif body.startswith("ssh: Could not resolve hostname"):
+            trace.end("resolve", False)
+            self.failure = "dns"
+        elif body.endswith("Connection refused"):
+            self.failure = self.failure or "refused"
+        elif "Network is unreachable" in body or "No route to host" in body:
+            self.failure = self.failure or "unreachable"
+        elif "timed out" in body:
+            self.failure = self.failure or "timeout"
+        elif body.startswith("kex_exchange_identification: ") and trace.server_version is None:
+            if "banner line" not in body:
+                self.failure = self.failure or "not-ssh"
+            elif not body.split(": ", 2)[-1].startswith("SSH-"):
+                self.failure = "not-ssh"
+        elif body.startswith("Connection closed by") or body.startswith("Connection reset by"):
+            self.failure = self.failure or "closed"
+
+    def _close(self, ok: bool) -> None:
+        if self.current is not None:
+            self.current.used = ok
+            self.trace.attempt("publickey", self.current, ok, self.began)
+            self.current = None
+
+    def exception(self) -> Exception:
+        import asyncssh
+
+        failure = self.failure
+        if failure == "dns":
+            return socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        if failure == "refused":
+            return ConnectionRefusedError()
+        if failure == "timeout":
+            return TimeoutError()
+        if failure == "unreachable":
+            import errno
+
+            return OSError(errno.ENETUNREACH, "Network is unreachable")
+        if failure == "host-key":
+            return asyncssh.HostKeyNotVerifiable("Host key verification failed")
+        if failure == "auth":
+            for record in self.trace.offered:
+                if record.accepted and not record.used and record.problem is None:
+                    record.problem = "needs-passphrase"
+            return asyncssh.PermissionDenied("Permission denied")
+        if failure == "not-ssh":
+            return asyncssh.ProtocolError("not an SSH server")
+        return asyncssh.ConnectionLost("Connection closed")
+
+
+async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
+    """Run ``ssh -vvv`` for a :class:`~tui.core.probe.ProbeOptions`; returns a ProbeResult."""
+    from tui.core.diagnosis import diagnose
+    from tui.core.probe import _sentence, result_from_trace
+
+    connect: ConnectOptions = options.connect
+    trace = Trace(sink=sink)
+    trace.host, trace.port, trace.user = (
+        connect.target.host,
+        connect.effective_port,
+        connect.target.user,
+    )
+    reader = _Reader(trace)
+    args = ssh_command(connect, options.command)
+    trace.begin("resolve")
+    process = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    stdout_task = asyncio.ensure_future(process.stdout.read())
+    try:
+        while True:
+            raw = await process.stderr.readline()
+            if not raw:
+                break
+            reader.feed(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        returncode = await process.wait()
+        out = (await stdout_task).decode("utf-8", errors="replace")
+    except asyncio.CancelledError:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        stdout_task.cancel()
+        raise
+    target = connect.target.host
+    if trace.reached("authentication"):
+        trace.end("session opened", returncode != 255 or reader.exit_status is not None)
+        status = reader.exit_status if reader.exit_status is not None else returncode
+        result = result_from_trace(
+            trace,
+            target,
+            "ok",
+            f"Logged in to {trace.host} as {trace.user} with {trace.auth_method}.",
+            "Nothing to fix.",
+            "openssh",
+        )
+        result.exit_status, result.stdout = status, out
+        trace.line(0, result.diagnosis)
+        result.lines = list(trace.lines)
+        return result
+    stage = trace.fail_open_stage()
+    outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
+    trace.line(0, f"{diagnosis}: {fix}.")
+    result = result_from_trace(
+        trace, target, outcome, _sentence(diagnosis), _sentence(fix), "openssh"
+    )
+    result.stdout = out
+    return result

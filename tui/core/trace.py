@@ -1,0 +1,151 @@
+"""What a login attempt reports while it runs: transcript lines, stages, and the facts learned.
+
+``tui.core.connect`` writes into a :class:`Trace` as the connection goes (from asyncssh's log and
+its own callbacks); the tester (``tui.core.probe``) streams the events to the CLI or the screen,
+and the installer simply passes none. Every line goes through :meth:`Trace.line`, which blanks
+every secret registered with :meth:`Trace.add_secret`, so a password or passphrase cannot reach a
+transcript even if some library were to log it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+STAGES = (
+    "resolve",
+    "connect",
+    "protocol version",
+    "key exchange",
+    "host key check",
+    "authentication",
+    "session opened",
+)
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line; ``level`` 0 is always shown (like ssh without -v), 1-3 need -v, -vv, -vvv."""
+
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A stage started (``ok`` None) or ended; ``ms`` is how long it took (or has taken)."""
+
+    name: str
+    ok: bool | None
+    ms: int
+    detail: str = ""
+
+
+@dataclass
+class OfferedKey:
+    """One key tried for publickey authentication, and what became of it."""
+
+    path: str | None  # None for an agent key with no file
+    sha256: str
+    label: str  # "ED25519", "RSA"...
+    source: str  # "agent", "explicit", "default"
+    accepted: bool = False  # the server said it would take this key (PK_OK)
+    used: bool = False  # authentication succeeded with it
+    problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
+
+    @property
+    def name(self) -> str:
+        return self.path or f"agent key {self.sha256}"
+
+
+@dataclass
+class Trace:
+    """The facts of one attempt plus a sink for events (None: record facts only)."""
+
+    sink: Callable[[Any], None] | None = None
+    started: float = field(default_factory=time.monotonic)
+    user: str | None = None
+    host: str | None = None
+    port: int | None = None
+    address: str | None = None
+    server_version: str | None = None
+    kex: str | None = None
+    host_key: dict[str, str] | None = None
+    host_key_status: str | None = None  # known / unknown / changed / revoked / added
+    host_key_lines: list[str] = field(default_factory=list)  # the unknown or changed block
+    auth_methods: list[str] = field(default_factory=list)
+    offered: list[OfferedKey] = field(default_factory=list)
+    skipped: list[OfferedKey] = field(default_factory=list)
+    auth_method: str | None = None
+    password_tried: bool = False
+    banner: str | None = None
+    stages: list[StageEvent] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[TranscriptLine] = field(default_factory=list)
+    _secrets: list[str] = field(default_factory=list, repr=False)
+    _stage_started: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def add_secret(self, secret: str | None) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "********")
+        return text
+
+    def line(self, level: int, text: str) -> None:
+        event = TranscriptLine(level, self.scrub(text))
+        self.lines.append(event)
+        if self.sink is not None:
+            self.sink(event)
+
+    def debug(self, level: int, text: str) -> None:
+        self.line(level, f"debug{level}: {text}")
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+    def begin(self, name: str, detail: str = "") -> None:
+        if name in self._stage_started:
+            return
+        self._stage_started[name] = time.monotonic()
+        if self.sink is not None:
+            self.sink(StageEvent(name, None, 0, detail))
+
+    def end(self, name: str, ok: bool, detail: str = "") -> None:
+        """End a stage (starting it now if it never started); each stage ends once."""
+        if any(stage.name == name for stage in self.stages):
+            return
+        began = self._stage_started.setdefault(name, time.monotonic())
+        event = StageEvent(name, ok, int((time.monotonic() - began) * 1000), detail)
+        self.stages.append(event)
+        if self.sink is not None:
+            self.sink(event)
+
+    def fail_open_stage(self) -> str | None:
+        """Mark the stage that was running as failed; returns its name."""
+        done = {stage.name for stage in self.stages}
+        running = [name for name in STAGES if name in self._stage_started and name not in done]
+        if not running:
+            return None
+        self.end(running[-1], False)
+        return running[-1]
+
+    def attempt(self, method: str, key: OfferedKey | None, ok: bool, began: float) -> None:
+        """One authentication attempt (per method and key), shown as a sub-stage."""
+        record: dict[str, Any] = {
+            "method": method,
+            "key": key.name if key else None,
+            "ok": ok,
+            "ms": int((time.monotonic() - began) * 1000),
+        }
+        self.attempts.append(record)
+        if self.sink is not None:
+            label = f"{method} {key.name}" if key else method
+            self.sink(StageEvent(f"authentication: {label}", ok, record["ms"]))
+
+    def reached(self, name: str) -> bool:
+        return any(stage.name == name and stage.ok for stage in self.stages)
