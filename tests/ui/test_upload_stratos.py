@@ -1,0 +1,199 @@
+"""The Stratos for Power tab of the upload pane, driven with Pilot against the local emulator."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from tests.fixtures.cloud import CloudFixture
+from tui.core import secrets
+from tui.screens.upload import UploadScreen
+from tui.widgets.stratos_panel import StratosPanel
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SIZE = (120, 40)
+
+
+class UploadApp(App[None]):
+    TITLE = "sshdeck"
+
+    def __init__(self, key_path: Path | None) -> None:
+        super().__init__()
+        self.key_path = key_path
+
+    def on_mount(self) -> None:
+        self.push_screen(UploadScreen(self.key_path, target="stratos"))
+
+
+@pytest.fixture
+def rsa_pub(ssh_dir: Path) -> Path:
+    """The fixed test key, so that what the panel shows is the same on every run."""
+    target = ssh_dir / "id_rsa.pub"
+    shutil.copyfile(DATA / "stratos_rsa.pub", target)
+    return target
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def panel_of(app: App[Any]) -> StratosPanel:
+    return app.screen.query_one(StratosPanel)
+
+
+def message(panel: StratosPanel) -> str:
+    return str(panel.query_one("#stratos-message", Static).render())
+
+
+def marks(panel: StratosPanel) -> list[tuple[str, str]]:
+    table = panel.query_one("#stratos-keys", DataTable)
+    return [
+        (str(row[0]), str(row[1])) for row in (table.get_row_at(i) for i in range(table.row_count))
+    ]
+
+
+async def test_env_login_workspaces_and_mark_on_the_matching_key(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    london = cloud.add_workspace("dev-london", "lon06")
+    cloud.add_key(london, "laptop", rsa_pub.read_text().strip())
+    cloud.add_key(london, "other", (DATA / "stratos_ed25519.pub").read_text().strip())
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        state = str(panel.query_one("#stratos-login-state", Static).render())
+        assert "IBMCLOUD_API_KEY" in state and "Logged in" in state
+        assert message(panel) == "Choose a workspace."
+        select = panel.query_one("#stratos-workspace", Select)
+        select.value = london.crn
+        await settle(pilot)
+        assert marks(panel) == [("✔ this key", "laptop"), ("", "other")]
+        assert "already in dev-london as 'laptop'" in message(panel)
+        assert panel.query_one("#stratos-name", Input).value == "id_rsa"
+    assert cloud.count("POST", "/identity/token") == 1
+
+
+async def test_add_ssh_key_and_copy_the_command(cloud: CloudFixture, rsa_pub: Path) -> None:
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        assert panel.workspace and panel.workspace.guid == cloud.ws.guid  # the only one
+        panel.query_one("#stratos-name", Input).value = "my laptop"
+        panel.query_one("#stratos-description", Input).value = "work"
+        panel.query_one("#stratos-visibility", Select).value = "account"
+        await pilot.pause()
+        command = str(panel.query_one("#stratos-command", Static).render())
+        assert command.startswith(f"$ ibmcloud pi workspace target {cloud.ws.crn}")
+        assert "$ ibmcloud pi ssh-key create 'my laptop' --key \"ssh-rsa AAAA" in command
+        assert command.endswith('--description "work" --visibility account')
+        await pilot.click("#stratos-add")
+        await settle(pilot)
+        assert message(panel).startswith("✔ Added 'my laptop' (SHA256:")
+        assert marks(panel) == [("✔ this key", "my laptop")]
+        await pilot.press("ctrl+y")
+        assert rsa_pub.read_text().strip() in app.clipboard  # the full key, not the shortened one
+        assert app.clipboard.startswith("ibmcloud pi workspace target ")
+        await pilot.click("#stratos-add")  # again: already there, nothing created
+        await settle(pilot)
+        assert message(panel).startswith("✔ Already there")
+    (stored,) = cloud.workspace_keys(cloud.ws)
+    assert (stored["name"], stored["description"], stored["visibility"]) == (
+        "my laptop",
+        "work",
+        "account",
+    )
+    assert cloud.count("POST", "/v1/ssh-keys") == 1
+
+
+async def test_login_with_the_password_input(
+    cloud: CloudFixture, rsa_pub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IBMCLOUD_API_KEY")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        field = panel.query_one("#stratos-api-key", Input)
+        assert field.password and field.display
+        assert "Not logged in" in str(panel.query_one("#stratos-login-state", Static).render())
+        field.value = "wrong-key"
+        await pilot.click("#stratos-login")
+        await settle(pilot)
+        assert "BXNIM0415E" in message(panel) and "wrong-key" not in message(panel)
+        assert secrets.get_secret(secrets.API_KEY_NAME) is None
+        field.value = cloud.api_key
+        await pilot.click("#stratos-login")
+        await settle(pilot)
+        assert field.value == "" and not field.display
+        assert secrets.get_secret(secrets.API_KEY_NAME) == cloud.api_key
+        assert "keyring" in str(panel.query_one("#stratos-login-state", Static).render())
+        assert panel.workspace and panel.workspace.name == "prod-dallas"
+        await pilot.click("#stratos-login")  # now "Log out"
+        await settle(pilot)
+        assert secrets.get_secret(secrets.API_KEY_NAME) is None and field.display
+
+
+async def test_errors_in_place_403(cloud: CloudFixture, rsa_pub: Path) -> None:
+    cloud.fail(403, method="POST", path="/v1/ssh-keys")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        await pilot.click("#stratos-add")
+        await settle(pilot)
+        assert "needs the Manager service role on workspace prod-dallas" in message(panel)
+        assert panel.query_one("#stratos-message", Static).has_class("-error")
+        assert cloud.api_key not in message(panel)
+
+
+async def test_escape_cancels_a_hanging_request_without_freezing(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    cloud.hang(30, times=1, path="/v1/ssh-keys")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):  # the UI keeps answering while the request hangs
+            await pilot.pause(0.02)
+            if cloud.count("GET", "/v1/ssh-keys"):
+                break
+        panel = panel_of(app)
+        assert panel.busy
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, UploadScreen) and not panel.busy
+        assert message(panel).startswith("Cancelled")
+        await pilot.press("escape")  # nothing runs now: back
+        await pilot.pause()
+        assert not isinstance(app.screen, UploadScreen)
+
+
+async def test_non_rsa_key_warns(cloud: CloudFixture, ssh_dir: Path) -> None:
+    key = ssh_dir / "id_ed25519.pub"
+    shutil.copyfile(DATA / "stratos_ed25519.pub", key)
+    app = UploadApp(key)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        assert "RSA" in message(panel) and panel.query_one("#stratos-message").has_class("-warning")
+
+
+def test_snapshot_upload_stratos(cloud: CloudFixture, rsa_pub: Path, snap_compare: Any) -> None:
+    cloud.add_key(cloud.ws, "old-laptop", (DATA / "stratos_ed25519.pub").read_text().strip())
+    cloud.add_key(cloud.ws, "laptop", rsa_pub.read_text().strip())
+
+    async def ready(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        panel_of(pilot.app).query_one("#stratos-description", Input).value = "work laptop"
+        await pilot.pause()
+
+    assert snap_compare(UploadApp(rsa_pub), terminal_size=SIZE, run_before=ready)
