@@ -1,17 +1,21 @@
 """Install one key on 50 loopback targets: ``sshdeck copy-id --parallel`` vs a loop of ssh-copy-id.
 
 One sshd on 127.0.0.1 and 50 throwaway users (removed at the end, whatever happens). Both tools
-log in with the same bootstrap key (listed in a root-owned AuthorizedKeysFile) and install a new
-key in each user's ~/.ssh/authorized_keys, which is removed between the two runs. sshdeck also
-verifies each installed key by logging in with it; ssh-copy-id does not.
+log in with the same bootstrap key (listed in a root-owned AuthorizedKeysFile, so that it is not
+in the file being changed) and install a new key in each user's ~/.ssh/authorized_keys, which
+is removed between the two runs. Both check the server's host key against the same known_hosts
+file. sshdeck also verifies each installed key by logging in with it; ssh-copy-id does not, so
+sshdeck makes twice as many logins.
 
-Run as root: ``python -m bench.bench_copy_id [--users 50] [--parallel 16]``. Not part of the
+Run as root: ``python -m bench.bench_copy_id [--users 50] [--parallel 32]``. Not part of the
 test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -19,13 +23,40 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import report, sshdeck_command, time_command
+from bench.common import report, sshdeck_command
+
+
+@dataclass
+class Fleet:
+    base: Path
+    port: int
+    users: list[str]
+    login: Path  # private key every account already trusts
+    new: Path  # private key whose .pub gets installed
+    known_hosts: Path
+    hosts_file: Path
+    env: dict[str, str]  # a throwaway HOME for both clients, never the real ~/.ssh
+
+    def reset(self) -> None:
+        for user in self.users:
+            shutil.rmtree(self.base / user / ".ssh", ignore_errors=True)
+
+    def count_installed(self) -> int:
+        blob = (self.base / "new.pub").read_text().split()[1]
+        files = (self.base / user / ".ssh" / "authorized_keys" for user in self.users)
+        return sum(blob in path.read_text() for path in files if path.exists())
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _free_port() -> int:
@@ -34,36 +65,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--parallel", type=int, default=16)
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def fleet(count: int) -> Iterator[Fleet]:
+    """One sshd and ``count`` users whose homes live under a fresh directory in /home."""
     base = Path(tempfile.mkdtemp(prefix="sshdeck-bench-", dir="/home"))
     os.chmod(base, 0o755)
     prefix = "sdb" + secrets.token_hex(3)
-    users = [f"{prefix}{i:02d}" for i in range(args.users)]
+    users = [f"{prefix}{i:02d}" for i in range(count)]
     created: list[str] = []
     process: subprocess.Popen[bytes] | None = None
     try:
-        login, new = base / "login", base / "new"
-        _keygen(login)
-        _keygen(new)
+        login, new, host_key = base / "login", base / "new", base / "host"
+        for path in (login, new, host_key):
+            _keygen(path)
         auth = base / "auth"
         auth.mkdir(mode=0o755)
         for user in users:
             home = base / user
             subprocess.run(
-                ["useradd", "-M", "-d", str(home), "-s", "/bin/sh", "-p", "*", user], check=True
+                ["useradd", "-M", "-d", str(home), "-s", "/bin/sh", "-p", "*", user],
+                check=True,
+                capture_output=True,
             )
             created.append(user)
             home.mkdir(mode=0o755)
             shutil.chown(home, user, user)
             (auth / user).write_text((base / "login.pub").read_text())
             os.chmod(auth / user, 0o644)
-        host_key = base / "host"
-        _keygen(host_key)
         port = _free_port()
         config = base / "sshd_config"
         config.write_text(
@@ -85,44 +113,11 @@ def main() -> None:
         known.write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
         hosts = base / "hosts"
         hosts.write_text("".join(f"{user}@127.0.0.1:{port}\n" for user in users))
-
-        def reset() -> None:
-            for user in users:
-                shutil.rmtree(base / user / ".ssh", ignore_errors=True)
-
-        def count_installed() -> int:
-            line = (base / "new.pub").read_text().split()[1]
-            return sum(
-                line in p.read_text()
-                for p in (base / u / ".ssh" / "authorized_keys" for u in users)
-                if p.exists()
-            )
-
-        client_home = base / "client"  # both clients get a throwaway ~/.ssh, never the real one
+        client_home = base / "client"
         (client_home / ".ssh").mkdir(parents=True, mode=0o700)
         env = {**os.environ, "HOME": str(client_home)}
         env.pop("SSH_AUTH_SOCK", None)
-        ours = time_command(
-            [*sshdeck_command(), "copy-id", "-i", str(new) + ".pub", "--identity", str(login),
-             "-o", f"UserKnownHostsFile={known}", "--parallel", str(args.parallel),
-             "--hosts-file", str(hosts)],
-            env=env,
-        )  # fmt: skip
-        assert count_installed() == len(users), "sshdeck did not install on every target"
-        reset()
-        loop = " && ".join(
-            f"ssh-copy-id -f -i {new}.pub -o IdentityFile={login} -o IdentitiesOnly=yes "
-            f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes -p {port} "
-            f"{user}@127.0.0.1"
-            for user in users
-        )
-        start = time.perf_counter()
-        done = subprocess.run(loop, shell=True, capture_output=True, text=True, env=env)
-        theirs = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"ssh-copy-id failed: {done.stderr[-2000:]}")
-        assert count_installed() == len(users), "ssh-copy-id did not install on every target"
-        report(f"copy-id on {len(users)} targets", ours, theirs, "target >= 10x")
+        yield Fleet(base, port, users, login, new, known, hosts, env)
     finally:
         if process is not None:
             process.terminate()
@@ -130,6 +125,55 @@ def main() -> None:
         for user in created:
             subprocess.run(["userdel", user], check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def run_sshdeck(f: Fleet, parallel: int) -> float:
+    argv = [
+        *sshdeck_command(), "copy-id", "-i", f"{f.new}.pub", "--identity", str(f.login),
+        "-o", f"UserKnownHostsFile={f.known_hosts}", "--parallel", str(parallel), "--json",
+        "--hosts-file", str(f.hosts_file),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=f.env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"sshdeck copy-id failed: {done.stderr[-2000:]}")
+    hosts = json.loads(done.stdout)["hosts"]
+    assert all(h["result"] == "installed" and h["verified"] for h in hosts), hosts
+    return elapsed
+
+
+def run_ssh_copy_id(f: Fleet) -> float:
+    loop = " && ".join(
+        f"ssh-copy-id -f -i {f.new}.pub -o IdentityFile={f.login} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={f.known_hosts} -o StrictHostKeyChecking=yes -p {f.port} "
+        f"{user}@127.0.0.1"
+        for user in f.users
+    )
+    start = time.perf_counter()
+    done = subprocess.run(loop, shell=True, capture_output=True, text=True, env=f.env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"ssh-copy-id failed: {done.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--parallel", type=int, default=32)
+    args = parser.parse_args()
+    with fleet(args.users) as f:
+        ours = run_sshdeck(f, args.parallel)
+        assert f.count_installed() == len(f.users), "sshdeck did not install on every target"
+        f.reset()
+        theirs = run_ssh_copy_id(f)
+        assert f.count_installed() == len(f.users), "ssh-copy-id did not install on every target"
+        print(
+            f"per target: sshdeck {ours / len(f.users) * 1000:.1f} ms (2 logins each), "
+            f"ssh-copy-id {theirs / len(f.users) * 1000:.1f} ms"
+        )
+        report(f"copy-id on {len(f.users)} targets", ours, theirs, "target >= 10x")
 
 
 if __name__ == "__main__":
