@@ -334,8 +334,8 @@ def _make_client(
             self.trace.auth_method = "publickey"
             self.current, self.began = record, time.monotonic()
             self.trace.debug(
-                1, f"Offering public key: {record.name} {record.label} {record.sha256} "
-                f"{record.source}".rstrip()
+                1, f"Offering public key: {record.name} {record.label} {record.sha256}"
+                + record.suffix
             )  # fmt: skip
             return offer_key_pair(identity, self.trace, self.passphrase, self.ask)
 

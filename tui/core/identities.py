@@ -130,7 +130,9 @@ async def collect(
     for identity in ordered:
         where = identity.record.path or "(agent)"
         trace.debug(
-            1, f"Will attempt key: {where} {identity.public.label} {identity.public.sha256}"
+            1,
+            f"Will attempt key: {where} {identity.public.label} {identity.public.sha256}"
+            + identity.record.suffix,
         )
     return ordered
 
@@ -188,7 +190,10 @@ def offer_key_pair(
 
         async def sign_async(self, data: bytes) -> bytes:
             record.accepted = True
-            trace.debug(1, f"Server accepts key: {record.name} {record.label} {record.sha256}")
+            trace.debug(
+                1,
+                f"Server accepts key: {record.name} {record.label} {record.sha256}{record.suffix}",
+            )
             if identity.agent_pair is not None:
                 result: bytes = await identity.agent_pair.sign_async(data)
                 return result

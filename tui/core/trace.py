@@ -56,6 +56,11 @@ class OfferedKey:
     problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
 
     @property
+    def suffix(self) -> str:
+        """What ssh prints after the fingerprint: `` explicit``, `` agent``, or nothing."""
+        return "" if self.source == "default" else " " + self.source
+
+    @property
     def name(self) -> str:
         return self.path or f"agent key {self.sha256}"
 
