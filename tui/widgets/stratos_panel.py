@@ -240,8 +240,11 @@ class StratosPanel(Vertical):
     def _fill_keys(self) -> None:
         table = self.query_one("#stratos-keys", DataTable)
         table.clear()
-        for key in self.keys:
+        mine_at = None
+        for index, key in enumerate(self.keys):
             mine = bool(self.public and key.public and key.public.same_key(self.public))
+            if mine and mine_at is None:
+                mine_at = index
             table.add_row(
                 "✔ this key" if mine else "",
                 key.name,
@@ -249,6 +252,8 @@ class StratosPanel(Vertical):
                 key.visibility or "account (old API)",
                 key=key.id,
             )
+        if mine_at is not None:
+            table.move_cursor(row=mine_at)
 
     # -- workers -----------------------------------------------------------------------------
 
