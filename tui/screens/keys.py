@@ -14,7 +14,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -51,7 +51,7 @@ class KeysScreen(KeyActions, Screen[None]):
     CSS_PATH = "keys.tcss"
     AUTO_FOCUS = "KeyTable"
     BINDINGS = [
-        Binding("n", "new_key", "New key", tooltip="Generate a new key pair (the wizard)"),
+        Binding("n", "new_key", "New", tooltip="Generate a new key pair (the wizard)"),
         Binding("u", "upload", "Upload", tooltip="Upload the public key to a cloud or a host"),
         Binding("t", "test", "Test", tooltip="Test a connection with this key"),
         Binding("c", "copy", "Copy", tooltip="Copy the public key line to the clipboard"),
@@ -59,7 +59,7 @@ class KeysScreen(KeyActions, Screen[None]):
         Binding("e", "comment", "Comment", tooltip="Edit the key's comment"),
         Binding("a", "agent", "Agent", tooltip="Add the key to the ssh-agent, or remove it"),
         Binding("d", "delete", "Delete", tooltip="Move the key pair to the trash"),
-        Binding("ctrl+z", "undo_delete", "Undo delete", tooltip="Restore the last deleted pair"),
+        Binding("ctrl+z", "undo_delete", "Undo", tooltip="Restore the last deleted pair"),
         Binding("f", "fix", "Fix", tooltip="Fix the key's file permissions (after a confirmation)"),
         Binding(
             "m",
@@ -76,7 +76,7 @@ class KeysScreen(KeyActions, Screen[None]):
             tooltip="Filter by file, comment, type or fingerprint",
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Clear the filter"),
-        Binding("r", "rescan", "Rescan", tooltip="Read the key directory again"),
+        Binding("r", "rescan", "Rescan", show=False, tooltip="Read the key directory again"),
     ]
 
     selected: reactive[KeyEntry | None] = reactive(None, bindings=True)
@@ -97,12 +97,11 @@ class KeysScreen(KeyActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter: file, comment, type or fingerprint", id="filter")
-        with Horizontal(id="main"):
-            with Vertical(id="list"):
-                yield KeyTable(id="keys")
-                yield Static(id="empty")
-                yield Static(id="status")
+        with Vertical(id="main"):
+            yield KeyTable(id="keys")
+            yield Static(id="empty")
             yield KeyDetails(id="details")
+        yield Static(id="status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui.core.scan import KeyEntry
@@ -33,12 +34,12 @@ def _validity(after: int, before: int) -> str:
     return f"from {start} to {end}"
 
 
-def describe(entry: KeyEntry, art_hash: str = "sha256", agent: bool = False) -> RenderableType:
-    """A Rich renderable of the key: facts, randomart, public line, certificate, problems."""
+def describe(entry: KeyEntry, agent: bool = False) -> RenderableType:
+    """A Rich renderable of the key's facts, public line, certificate and problems."""
     public = entry.public
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
-    facts.add_column()
+    facts.add_column(overflow="fold")
     if entry.path is not None:
         facts.add_row("Private key", home_relative(entry.path))
     facts.add_row(
@@ -57,40 +58,42 @@ def describe(entry: KeyEntry, art_hash: str = "sha256", agent: bool = False) -> 
         facts.add_row("Principals", ", ".join(cert.principals) or "(any)")
         facts.add_row("Valid", _validity(cert.valid_after, cert.valid_before))
         facts.add_row("Signed by", cert.signing_key_sha256)
-    parts: list[RenderableType] = [facts, Text("")]
-    parts.append(Text(public.randomart(art_hash), style="bold"))
-    parts.append(
-        Text(f"(press m for the {'MD5' if art_hash == 'sha256' else 'SHA256'} art)", style="dim")
-    )
-    parts.append(Text(""))
-    parts.append(Text("Public key line", style="bold"))
-    parts.append(Text(public.line(), overflow="fold"))
+    facts.add_row("Public line", Text(public.line(), overflow="fold"))
+    parts: list[RenderableType] = [facts]
     if entry.problems:
         parts.append(Text(""))
-        parts.append(Text("Problems", style="bold"))
         for problem in entry.problems:
             colour = "red" if problem.severity == "error" else "yellow"
-            parts.append(
-                Text.assemble(("✗ " if colour == "red" else "! ", colour), problem.message)
-            )
+            mark = "✗ " if colour == "red" else "! "
+            parts.append(Text.assemble((mark, f"bold {colour}"), problem.message))
             parts.append(Text.assemble("  fix: ", (problem.fix, "bold")))
     return Group(*parts)
 
 
-class KeyDetails(VerticalScroll):
+def art(entry: KeyEntry, art_hash: str = "sha256") -> RenderableType:
+    """The randomart exactly as ssh-keygen draws it, and how to switch the hash."""
+    other = "MD5" if art_hash == "sha256" else "SHA256"
+    return Group(
+        Text(entry.public.randomart(art_hash), style="bold"),
+        Text(f"m: {other} art", style="dim"),
+    )
+
+
+class KeyDetails(Horizontal):
     """Shows one key, or nothing; the screen pushes the entry down (attributes down)."""
 
     DEFAULT_CSS = """
-    KeyDetails { padding: 0 1; }
-    KeyDetails > Static { width: 100%; }
+    KeyDetails { height: auto; padding: 0 1; }
+    KeyDetails > #details-art { width: 19; margin-right: 2; }
+    KeyDetails > #details-body { width: 1fr; }
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
+        yield Static(id="details-art")
         yield Static(id="details-body")
 
     def show(self, entry: KeyEntry | None, art_hash: str = "sha256", agent: bool = False) -> None:
-        body = self.query_one("#details-body", Static)
-        if entry is None:
-            body.update("")
-        else:
-            body.update(describe(entry, art_hash, agent))
+        self.display = entry is not None
+        if entry is not None:
+            self.query_one("#details-art", Static).update(art(entry, art_hash))
+            self.query_one("#details-body", Static).update(describe(entry, agent))

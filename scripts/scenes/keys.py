@@ -1,0 +1,44 @@
+"""Screenshot scenes of the key list (owner: issue 4, app).
+
+The keys are the fixed throwaway keys of ``tests/data/app_keys`` so fingerprints and randomart
+are the same on every run; ``keys-list`` selects the encrypted RSA key and loads nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scripts.scenes import Scene
+from tests.ui.app_keys import install_app_keys, loaded, select
+
+
+def _prepare(home: Path) -> None:
+    install_app_keys(home / ".ssh")
+
+
+async def _drive_list(pilot: Any) -> None:
+    await select(pilot, "id_rsa")
+
+
+async def _drive_help(pilot: Any) -> None:
+    await loaded(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+async def _drive_empty(pilot: Any) -> None:
+    await loaded(pilot)
+
+
+SCENES = [
+    Scene(
+        "keys-list",
+        "The key list with the selected key's details and randomart",
+        _drive_list,
+        _prepare,
+        (120, 36),
+    ),
+    Scene("keys-help", "Every key binding (press ?)", _drive_help, _prepare, (120, 40)),
+    Scene("keys-empty", "First start: no ~/.ssh yet", _drive_empty, None, (100, 24)),
+]
