@@ -43,7 +43,8 @@ class StrengthMeter(Static):
             (strength.label, f"bold {style}" if filled else "$text-muted"),
         ]
         if strength.crack_time:
-            parts.append((f" · about {strength.crack_time} to guess offline", "$text-muted"))
+            about = "about " if strength.crack_time[:1].isdigit() else ""
+            parts.append((f" · {about}{strength.crack_time} to guess offline", "$text-muted"))
         for line in strength.advice:
             parts.append(("\n  " + line, "$text-muted"))
         return Content.assemble(*parts)
