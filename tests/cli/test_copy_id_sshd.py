@@ -120,3 +120,27 @@ def test_unknown_host_key_needs_accept_new(
     line = (ssh_dir / "known_hosts").read_text().split()
     assert line[:2] == copy_host.server.known_hosts_line().split()[:2]
     assert copy_host.ssh_login(copy_key).stdout.strip() == "ok"
+
+
+def test_config_alias_gives_host_port_and_user(
+    run_cli, copy_host: CopyHost, copy_key: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host lab\n  HostName 127.0.0.1\n  Port {copy_host.server.port}\n"
+        f"  User {copy_host.user.name}\n"
+    )
+    result = run_cli(
+        "copy-id", "-i", str(copy_key.with_suffix(".pub")), "-F", str(config),
+        "-o", f"UserKnownHostsFile={copy_host.known_hosts}", "--password-stdin", "--json", "lab",
+        input=copy_host.user.password + "\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (host,) = json.loads(result.stdout)["hosts"]
+    assert (host["host"], host["user"], host["port"], host["result"]) == (
+        "lab",
+        copy_host.user.name,
+        copy_host.server.port,
+        "installed",
+    )
+    assert copy_host.ssh_login(copy_key).stdout.strip() == "ok"

@@ -15,6 +15,7 @@ from tests.conftest import ssh_keygen
 from tests.fixtures.hosts import CopyHost
 from tui.core.connect import Target
 from tui.core.keys import read_public_key_file
+from tui.core.secrets import store_passphrase
 from tui.core.upload.authorized_keys import HostProgress, install, install_many
 
 
@@ -190,7 +191,7 @@ async def test_agent_login(
         agent.wait(timeout=10)
 
 
-async def test_encrypted_private_key_skips_verification(
+async def test_encrypted_private_key_verified_only_with_the_keyring(
     copy_host: CopyHost, tmp_path: Path
 ) -> None:
     locked = tmp_path / "locked"
@@ -199,6 +200,10 @@ async def test_encrypted_private_key_skips_verification(
     result = await install(public, copy_host.options(), verify_with=locked)
     assert (result.result, result.verified) == ("installed", None), result.error
     assert "needs a passphrase" in (result.detail or "")
+    copy_host.authorized_keys.unlink()
+    assert store_passphrase(public.sha256, "a passphrase")  # the keyring opens it: verified
+    result = await install(public, copy_host.options(), verify_with=locked)
+    assert (result.result, result.verified) == ("installed", True), result.error
 
 
 async def test_failed_verification_says_the_key_was_added(

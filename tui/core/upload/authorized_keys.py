@@ -28,9 +28,11 @@ from tui.core.connect import (
     Target,
     open_connection,
     parse_target,
+    resolve_config,
 )
 from tui.core.errors import InvalidArgument, SshDeckError
 from tui.core.keys import PublicKey, parse_public_keys
+from tui.core.trace import Trace
 
 RESULTS = ("installed", "already-present", "would-install", "failed")
 STAGES = ("waiting", "connecting", "checking", "installing", "verifying", "done", "failed")
@@ -247,36 +249,42 @@ async def _install_over_sftp(
     raise InstallError(f"~/{AUTHORIZED_KEYS} kept changing while sshdeck wrote it; try again.")
 
 
-def _unlocked_private_key(path: Path) -> bool:
-    """Verification needs the private key without a passphrase prompt; skip it otherwise."""
+def _can_verify(path: Path, public_key: PublicKey) -> bool:
+    """Verification never prompts: the key must open without a passphrase or from the keyring."""
     import asyncssh
 
     try:
         asyncssh.read_private_key(str(path))
     except (OSError, asyncssh.KeyImportError, ValueError):
-        return False
+        from tui.core.secrets import get_passphrase
+
+        try:
+            return get_passphrase(public_key.sha256) is not None
+        except Exception:  # no keyring backend: nothing to open the key with
+            return False
     return True
 
 
-def _known_host(options: ConnectOptions) -> bool:
-    """True when known_hosts already lists the host (any key, hashed entries too)."""
-    import asyncssh
+async def _login_fails(
+    options: ConnectOptions, private_key: Path, public_key: PublicKey
+) -> str | None:
+    """Log in with the new key alone; None when it worked, else the tester's outcome code.
 
+    ssh_config's IdentityFile keys are offered as well (the tester offers keys as ssh does), so
+    the trace must show that the key which authenticated is the new one.
+    """
+    trace = Trace()
+    check = replace(
+        options, identities=(private_key,), use_agent=False, password=None, accept_new=False
+    )
     try:
-        trusted = asyncssh.read_known_hosts(str(options.known_hosts_path))
-        host_keys, ca_keys, revoked = trusted.match(
-            options.target.host, "", options.effective_port
-        )[:3]
-    except (OSError, ValueError):
-        return False
-    return bool(host_keys or ca_keys or revoked)
-
-
-def _login_options(options: ConnectOptions) -> ConnectOptions:
-    """accept-new trusts only hosts with no entry at all, like ssh; a changed key stays a stop."""
-    if options.accept_new and _known_host(options):
-        return replace(options, accept_new=False)
-    return options
+        async with await open_connection(check, trace):
+            pass
+    except ConnectionFailed as exc:
+        return exc.outcome
+    if not any(key.used and key.sha256 == public_key.sha256 for key in trace.offered):
+        return "another key was accepted"
+    return None
 
 
 @contextlib.contextmanager
@@ -324,11 +332,11 @@ async def install(
 
     try:
         report("connecting")
-        login = _login_options(options)
-        with _trial_known_hosts(login) if dry_run else contextlib.nullcontext(login) as opts:
+        resolved = resolve_config(options)  # ~/.ssh/config may give the port and the user
+        port, user = resolved.port, resolved.user
+        with _trial_known_hosts(options) if dry_run else contextlib.nullcontext(options) as opts:
             conn = await open_connection(opts)
         async with conn:
-            user = user or conn.get_extra_info("username")
             report("checking")
             async with conn.start_sftp_client() as sftp:
                 outcome, detail = await _install_over_sftp(
@@ -336,19 +344,16 @@ async def install(
                 )
         if outcome != "installed" or verify_with is None:
             return finish(outcome, detail=detail)
-        if not _unlocked_private_key(verify_with):
+        if not _can_verify(verify_with, public_key):
             return finish(
                 outcome, detail=f"{detail}; not verified: {verify_with.name} needs a passphrase"
             )
         report("verifying")
-        check = replace(options, identities=(verify_with,), use_agent=False, password=None)
-        try:
-            async with await open_connection(replace(check, accept_new=False)):
-                pass
-        except ConnectionFailed as exc:
+        failure = await _login_fails(options, verify_with, public_key)
+        if failure is not None:
             return finish(
                 outcome,
-                f"The key was added on {host} but logging in with it failed ({exc.outcome}); "
+                f"The key was added on {host} but logging in with it failed ({failure}); "
                 "check the modes of the home directory and ~/.ssh there (sshd's StrictModes) "
                 "and which key types its sshd accepts.",
                 verified=False,
