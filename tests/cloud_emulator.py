@@ -338,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         token = "emu-token-" + secrets.token_urlsafe(24)
         now = int(time.time())
         with emu._lock:
-            emu.tokens[token] = now + emu.token_lifetime
+            emu.tokens[token] = time.time() + emu.token_lifetime
             emu.issued_tokens.append(token)
         return self._send(
             200,

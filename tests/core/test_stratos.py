@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fixtures.cloud import CloudFixture
@@ -133,6 +135,32 @@ async def test_expired_token_is_refreshed_once_silently(
         with pytest.raises(CloudAuthError, match="freshly issued"):
             await client.list_keys(ws)
     assert cloud.count("POST", "/identity/token") == 3
+
+
+async def test_token_renewed_before_it_expires(cloud: CloudFixture) -> None:
+    cloud.token_lifetime = 3
+    async with StratosClient(cloud.api_key) as client:
+        ws = await _workspace(client)
+        await client.list_keys(ws)
+        assert cloud.count("POST", "/identity/token") == 1
+        await asyncio.sleep(2.5)  # past 80% of the lifetime, before the end
+        await client.list_keys(ws)
+    assert cloud.count("POST", "/identity/token") == 2
+    assert all(r.status != 401 for r in cloud.requests)  # renewed ahead, never refused
+
+
+async def test_admin_endpoint_switches(cloud: CloudFixture) -> None:
+    async with httpx.AsyncClient() as admin:
+        answer = await admin.post(
+            f"{cloud.url}/_admin/fail", json={"status": 403, "times": 1, "path": "/v1/ssh-keys"}
+        )
+        assert answer.json() == {"ok": True}
+        await admin.post(f"{cloud.url}/_admin/v1", json={"enabled": False})
+    async with StratosClient(cloud.api_key) as client:
+        ws = await _workspace(client)
+        with pytest.raises(CloudForbidden, match="Reader service role"):
+            await client.list_keys(ws)
+        assert await client.list_keys(ws) == [] and client.uses_tenant_api(ws)
 
 
 async def test_429_honours_retry_after(cloud: CloudFixture) -> None:

@@ -592,18 +592,30 @@ class StratosClient:
                 "IBM Cloud refused the token; run `sshdeck cloud login` again with a valid API key."
             )
         if status == 403:
-            if op in ("list", "workspaces"):
+            if op == "workspaces":
+                return CloudForbidden(
+                    f"IBM Cloud refused to list the workspaces ({message}); your user needs at "
+                    "least Viewer access to the account's resource groups: ask an account "
+                    "administrator to grant it in IAM."
+                )
+            if op == "list":
                 return CloudForbidden(
                     f"Stratos for Power refused: your user needs at least the Reader service "
                     f"role on workspace {label} to list its SSH keys (Manager to add them); ask "
                     "an account administrator to grant it in IAM."
                 )
+            verb = "delete" if op == "delete" else "add"
             return CloudForbidden(
                 f"Stratos for Power refused: your user needs the Manager service role on "
-                f"workspace {label} (or be the account owner) to add SSH keys; ask an account "
+                f"workspace {label} (or be the account owner) to {verb} SSH keys; ask an account "
                 "administrator to grant it in IAM (Manage > Access)."
             )
         if status in (404, 410):
+            if op == "workspaces":
+                return CloudError(
+                    f"The resource controller answered HTTP {status} ({message}); check "
+                    f"{RC_ENDPOINT_ENV} if you set it, or try again later."
+                )
             if op == "delete" and name is not None:
                 return CloudNotFound(
                     f"The SSH key {name!r} is no longer in workspace {label} ({message}); "
