@@ -97,6 +97,7 @@ class WizardScreen(Screen[None]):
                 yield Checkbox("replace the existing pair (it moves to the trash)", id="replace")
                 yield Static(id="file-error", classes="error")
                 yield Button("Next", id="file-next", variant="primary")
+                yield Static("enter next · tab moves · escape back", classes="hint")
             with Vertical(id="step-comment", classes="step"):
                 yield Label("A comment to recognise the key by", classes="question")
                 yield Static(
@@ -105,6 +106,7 @@ class WizardScreen(Screen[None]):
                 yield Input(value=generate.default_comment(), id="comment")
                 yield Static(id="comment-error", classes="error")
                 yield Button("Next", id="comment-next", variant="primary")
+                yield Static("enter next · escape back", classes="hint")
             with VerticalScroll(id="step-passphrase", classes="step"):
                 yield Label(
                     "A passphrase protects the key file if someone copies it", classes="question"
@@ -131,6 +133,11 @@ class WizardScreen(Screen[None]):
                     yield Input(value=str(generate.DEFAULT_ROUNDS), type="integer", id="rounds")
                 yield Static(id="passphrase-error", classes="error")
                 yield Button("Generate", id="generate", variant="primary")
+                yield Static(
+                    "type it twice · tab moves between fields · enter in the second one generates"
+                    " · escape back",
+                    classes="hint",
+                )
             with Vertical(id="step-generating", classes="step"):
                 yield LoadingIndicator()
                 yield Static(id="generating-text")
@@ -146,6 +153,9 @@ class WizardScreen(Screen[None]):
                     yield Button("Test a connection", id="test")
                     yield Button("Copy public key", id="copy")
                     yield Button("Done", id="done")
+                yield Static(
+                    "tab moves between buttons · enter presses · escape closes", classes="hint"
+                )
         yield Footer()
 
     def on_mount(self) -> None:
