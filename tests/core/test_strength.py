@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.core.strength import EMPTY, LABELS, MAX_CHECKED_LENGTH, estimate
+from tui.core.strength import EMPTY, LABELS, MAX_CHECKED_LENGTH, UNKNOWN, estimate
 
 
 def test_empty_passphrase_is_empty_with_advice() -> None:
@@ -56,10 +56,20 @@ def test_passphrase_never_reaches_logs_or_the_verdict(caplog: pytest.LogCaptureF
     assert all("giraffe" not in line for line in verdict.advice)
 
 
+def test_a_failing_estimator_gives_unknown_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zxcvbn
+
+    def broken(password: str, user_inputs: list[str] | None = None) -> dict[str, object]:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(zxcvbn, "zxcvbn", broken)
+    assert estimate("anything at all") is UNKNOWN
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.text(max_size=120))
 def test_any_text_gives_a_bounded_score(text: str) -> None:
     verdict = estimate(text)
     assert 0 <= verdict.score <= 4
-    assert verdict.label in (*LABELS, "empty")
+    assert verdict.label in (*LABELS, "empty", "unknown")
     assert all(isinstance(line, str) and line for line in verdict.advice)

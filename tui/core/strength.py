@@ -32,6 +32,9 @@ class Strength:
 
 
 EMPTY = Strength(0, "empty", ("Type a passphrase: several uncommon words are easy to remember.",))
+UNKNOWN = Strength(
+    0, "unknown", ("The strength could not be estimated; prefer several uncommon words.",)
+)
 
 
 def estimate(passphrase: str, user_inputs: Iterable[str] = ()) -> Strength:
@@ -41,7 +44,10 @@ def estimate(passphrase: str, user_inputs: Iterable[str] = ()) -> Strength:
     from zxcvbn import zxcvbn
 
     hints = [word for word in user_inputs if word]
-    result = zxcvbn(passphrase[:MAX_CHECKED_LENGTH], user_inputs=hints)
+    try:
+        result = zxcvbn(passphrase[:MAX_CHECKED_LENGTH], user_inputs=hints)
+    except Exception:  # a library bug must not become a traceback that shows the passphrase
+        return UNKNOWN
     score = max(0, min(4, int(result.get("score", 0))))
     feedback = result.get("feedback") or {}
     advice: list[str] = []
