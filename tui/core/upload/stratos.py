@@ -27,12 +27,41 @@ import httpx
 from tui.core import secrets
 from tui.core.errors import SshDeckError
 from tui.core.keys import PublicKey, parse_public_key_line
+from tui.core.upload.stratos_errors import (
+    CloudAuthError,
+    CloudConflict,
+    CloudError,
+    CloudForbidden,
+    CloudNotFound,
+    CloudRateLimited,
+    CloudRefused,
+    CloudUnavailable,
+    NoApiKey,
+    failure_for,
+    server_message,
+)
 from tui.core.upload.stratos_input import (
     equivalent_command,
     prepare_public_key,
     validate_key_name,
 )
 from tui.core.upload.zones import Workspace
+
+__all__ = [
+    "CloudAuthError",
+    "CloudConflict",
+    "CloudError",
+    "CloudForbidden",
+    "CloudKey",
+    "CloudNotFound",
+    "CloudRateLimited",
+    "CloudRefused",
+    "CloudUnavailable",
+    "NoApiKey",
+    "StratosClient",
+    "UploadResult",
+    "load_api_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,46 +76,6 @@ POWER_SERVICE_ID = "abd259f0-9990-11e8-acc8-b9f54a8f1661"  # catalog ID of Power
 GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 GONE_STATES = ("removed", "pending_reclamation")
 APIKEYS_URL = "https://cloud.ibm.com/iam/apikeys"
-
-
-class CloudError(SshDeckError):
-    code = "cloud-error"
-
-
-class NoApiKey(CloudError):
-    code = "no-api-key"
-
-
-class CloudAuthError(CloudError):
-    code = "bad-api-key"
-
-
-class CloudForbidden(CloudError):
-    code = "forbidden"
-
-
-class CloudNotFound(CloudError):
-    code = "not-found"
-
-
-class CloudConflict(CloudError):
-    code = "conflict"
-
-
-class CloudRefused(CloudError):
-    """400/422: the server's own words say what it did not like."""
-
-    code = "refused"
-
-
-class CloudRateLimited(CloudError):
-    code = "rate-limited"
-
-
-class CloudUnavailable(CloudError):
-    """5xx, timeouts and unreachable hosts, after the retries."""
-
-    code = "unavailable"
 
 
 @dataclass(frozen=True)
@@ -189,24 +178,6 @@ def _env_float(name: str, default: float) -> float:
     except ValueError:
         return default
     return value if value > 0 else default
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The server's own explanation from ``{code, description, error, message}`` (any missing)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    parts: list[str] = []
-    if isinstance(body, dict):
-        for field in ("description", "message", "errorMessage", "error"):
-            value = body.get(field)
-            if isinstance(value, str) and value.strip() and value.strip() not in parts:
-                parts.append(value.strip())
-                break
-    text = parts[0] if parts else (response.reason_phrase or f"HTTP {response.status_code}")
-    text = " ".join(text.split())
-    return (text[:240] + "...") if len(text) > 240 else text.rstrip(".")
 
 
 def _retry_after(response: httpx.Response, attempt: int) -> float:
@@ -345,7 +316,7 @@ class StratosClient:
                     return response
                 failure = CloudUnavailable(
                     f"{what} answered HTTP {response.status_code} "
-                    f"({self.scrub(_server_message(response))}) {tries} time(s); try again in "
+                    f"({self.scrub(server_message(response))}) {tries} time(s); try again in "
                     "a few minutes and see https://cloud.ibm.com/status if it persists."
                 )
             if tries >= self._max_tries:
@@ -378,7 +349,7 @@ class StratosClient:
                 body = None
             if response.status_code in (400, 401, 403):
                 code = body.get("errorCode") if isinstance(body, dict) else None
-                detail = f" ({code}: {self.scrub(_server_message(response))})" if code else ""
+                detail = f" ({code}: {self.scrub(server_message(response))})" if code else ""
                 raise CloudAuthError(
                     f"IBM Cloud did not accept the API key{detail}; create a new one at "
                     f"{APIKEYS_URL} and run `sshdeck cloud login` (or set {API_KEY_ENV})."
@@ -573,8 +544,6 @@ class StratosClient:
             created = mine
         return UploadResult("created", created, ws, public.sha256, warnings, command)
 
-    # -- errors -------------------------------------------------------------------------------
-
     def _failure(
         self,
         response: httpx.Response,
@@ -584,63 +553,5 @@ class StratosClient:
         name: str | None = None,
         key_type: str = "ssh-rsa",
     ) -> CloudError:
-        status = response.status_code
-        message = self.scrub(_server_message(response))
         label = where.name if isinstance(where, Workspace) else where
-        if status == 401:
-            return CloudAuthError(
-                "IBM Cloud refused the token; run `sshdeck cloud login` again with a valid API key."
-            )
-        if status == 403:
-            if op == "workspaces":
-                return CloudForbidden(
-                    f"IBM Cloud refused to list the workspaces ({message}); your user needs at "
-                    "least Viewer access to the account's resource groups: ask an account "
-                    "administrator to grant it in IAM."
-                )
-            if op == "list":
-                return CloudForbidden(
-                    f"Stratos for Power refused: your user needs at least the Reader service "
-                    f"role on workspace {label} to list its SSH keys (Manager to add them); ask "
-                    "an account administrator to grant it in IAM."
-                )
-            verb = "delete" if op == "delete" else "add"
-            return CloudForbidden(
-                f"Stratos for Power refused: your user needs the Manager service role on "
-                f"workspace {label} (or be the account owner) to {verb} SSH keys; ask an account "
-                "administrator to grant it in IAM (Manage > Access)."
-            )
-        if status in (404, 410):
-            if op == "workspaces":
-                return CloudError(
-                    f"The resource controller answered HTTP {status} ({message}); check "
-                    f"{RC_ENDPOINT_ENV} if you set it, or try again later."
-                )
-            if op == "delete" and name is not None:
-                return CloudNotFound(
-                    f"The SSH key {name!r} is no longer in workspace {label} ({message}); "
-                    "nothing to delete."
-                )
-            return CloudNotFound(
-                f"Workspace {label} was not found ({message}); it may have been deleted or you "
-                "lack access: run `sshdeck cloud workspaces` and choose another with --workspace."
-            )
-        if status == 409:
-            return CloudConflict(
-                f"Stratos for Power refused: {message} (HTTP 409); choose another key name "
-                "with --name or delete the existing key first."
-            )
-        if status in (400, 422):
-            if op == "create" and key_type != "ssh-rsa":
-                return CloudRefused(
-                    f"Stratos for Power refused the key: {message}; it may accept only RSA keys, "
-                    "so make one with `sshdeck keygen -t rsa -b 4096` (or `ssh-keygen -t rsa "
-                    "-b 4096`) and upload its .pub."
-                )
-            return CloudRefused(
-                f"Stratos for Power refused the request: {message} (HTTP {status}); fix the "
-                "name or key and try again."
-            )
-        return CloudError(
-            f"{label} answered HTTP {status} ({message}); try again in a few minutes."
-        )
+        return failure_for(response, label, op=op, name=name, key_type=key_type, scrub=self.scrub)
