@@ -109,6 +109,7 @@ class HostsPanel(Vertical):
     HostsPanel #hosts-error { color: $error; height: auto; }
     HostsPanel #hosts-table { height: 1fr; min-height: 5; }
     HostsPanel #hosts-summary { height: auto; }
+    HostsPanel #hosts-row-detail { height: auto; color: $text-muted; }
     """
 
     running: reactive[bool] = reactive(False)
@@ -191,10 +192,11 @@ class HostsPanel(Vertical):
             yield Button("Test the connection", id="hosts-test", disabled=True)
         yield Static(id="hosts-error")
         table: DataTable[str] = DataTable(id="hosts-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Host", key="host", width=32)
-        table.add_column("Status", key="status", width=30)
+        table.add_column("Host", key="host", width=30)
+        table.add_column("Status", key="status", width=28)
         table.add_column("Detail", key="detail")
         yield table
+        yield Static(id="hosts-row-detail")
         yield Static(id="hosts-summary")
 
     def on_mount(self) -> None:
@@ -348,7 +350,9 @@ class HostsPanel(Vertical):
             self.labels[event.index] = result.label
             table.update_cell(row, "host", result.label)
             table.update_cell(row, "status", RESULT_TEXT[result.result])
-            table.update_cell(row, "detail", result.error or result.detail or "")
+            table.update_cell(row, "detail", result.error or result.detail or "", update_width=True)
+            if table.cursor_row == event.index:
+                self._show_row_detail(event.index)
         else:
             table.update_cell(row, "status", STAGE_TEXT.get(event.stage, event.stage))
 
@@ -378,6 +382,19 @@ class HostsPanel(Vertical):
         table = self.query_one("#hosts-table", DataTable)
         first_ok = next((i for i, r in enumerate(message.results) if r.result != "failed"), 0)
         table.move_cursor(row=first_ok)
+
+    @on(DataTable.RowHighlighted, "#hosts-table")
+    def _row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self._show_row_detail(message.cursor_row)
+
+    def _show_row_detail(self, index: int) -> None:
+        """The highlighted host's whole sentence, wrapped (the table cell may be cut)."""
+        table = self.query_one("#hosts-table", DataTable)
+        text = ""
+        if 0 <= index < table.row_count:
+            host, status, detail = (str(cell) for cell in table.get_row_at(index))
+            text = f"{host}: {detail}" if detail else ""
+        self.query_one("#hosts-row-detail", Static).update(text)
 
     # -- next step ---------------------------------------------------------------------------
 
