@@ -15,6 +15,7 @@ from tui.core.errors import InvalidArgument, KeyFormatError
 from tui.core.upload.stratos import (
     CloudAuthError,
     CloudConflict,
+    CloudError,
     CloudForbidden,
     CloudRateLimited,
     CloudRefused,
@@ -268,3 +269,15 @@ async def test_non_rsa_key_gets_a_warning_not_a_refusal(
 def test_client_repr_hides_the_key(tmp_path: Path) -> None:
     client = StratosClient("SECRET-KEY-123456")
     assert "SECRET-KEY-123456" not in repr(client) and "SECRET" not in str(vars(client))
+
+
+async def test_unexpected_bodies_and_foreign_next_url(cloud: CloudFixture) -> None:
+    async with StratosClient(cloud.api_key) as client:
+        ws = await _workspace(client)
+        cloud.fail(200, path="/v1/ssh-keys", body=["not", "an", "object"])  # type: ignore[arg-type]
+        with pytest.raises(CloudError, match="not the expected JSON"):
+            await client.list_keys(ws)
+        # a next_url naming another host is followed on the resource controller only
+        assert client._same_origin("https://elsewhere.example/v2/resource_instances?start=2") == (
+            f"{cloud.url}/v2/resource_instances?start=2"
+        )

@@ -193,6 +193,25 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     return float(2**attempt)
 
 
+def _document(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The JSON object of a success answer; anything else is one clear sentence, not a crash."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise CloudError(
+            f"{what} answered HTTP {response.status_code} with something that is not the "
+            "expected JSON; check the endpoint variables if you set them, or try again later."
+        )
+    return body
+
+
+def _keys_of(response: httpx.Response) -> list[CloudKey]:
+    rows = _document(response, "Stratos for Power").get("sshKeys") or []
+    return [CloudKey.from_json(row) for row in rows if isinstance(row, dict)]
+
+
 class _Secret:
     """A string that never shows itself: tracebacks with locals and debug dumps see a mask."""
 
@@ -404,8 +423,10 @@ class StratosClient:
             response = await self._authorized("GET", url, what="IBM Cloud resource controller")
             if not response.is_success:
                 raise self._failure(response, "the resource controller", op="workspaces")
-            body = response.json()
+            body = _document(response, "The resource controller")
             for row in body.get("resources") or []:
+                if not isinstance(row, dict):
+                    continue
                 if row.get("resource_id", POWER_SERVICE_ID) != POWER_SERVICE_ID:
                     continue
                 ws = Workspace.from_resource(row)
@@ -441,13 +462,13 @@ class StratosClient:
             if response.status_code != 404:
                 if not response.is_success:
                     raise self._failure(response, ws, op=op)
-                return [CloudKey.from_json(k) for k in response.json().get("sshKeys") or []]
+                return _keys_of(response)
             log.debug("no /v1/ssh-keys on %s; using the tenant API", urlsplit(ws.endpoint).netloc)
             self._tenant_api.add(ws.endpoint)
         response = await self._power("GET", ws, self._tenant_path(ws))
         if not response.is_success:
             raise self._failure(response, ws, op=op)
-        return [CloudKey.from_json(k) for k in response.json().get("sshKeys") or []]
+        return _keys_of(response)
 
     async def create_key(
         self,
