@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 
 from tests.fixtures.cloud import CloudFixture
 from tests.keyfactory import keygen
+from tui.core import secrets
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -227,3 +232,48 @@ def test_canary_never_printed(
     for out in outputs:
         for secret in (cloud.api_key, *cloud.issued_tokens):
             assert secret not in out.stdout + out.stderr
+
+
+def _read_until(fd: int, marker: bytes | None, limit: float = 30) -> bytes:
+    """Read a pty's output until ``marker`` shows up (or until the other side closes)."""
+    data = b""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and (marker is None or marker not in data):
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_login_on_a_terminal_asks_without_echo(
+    cloud: CloudFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IBMCLOUD_API_KEY")
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "cloud", "login"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=Path(__file__).resolve().parents[2],
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        seen = _read_until(master, b"(input hidden): ")
+        os.write(master, cloud.api_key.encode() + b"\n")
+        seen += _read_until(master, None)
+        assert process.wait(timeout=30) == 0, seen
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    assert b"stored in the system keyring" in seen
+    assert cloud.api_key.encode() not in seen  # the terminal did not echo it
+    assert secrets.get_secret(secrets.API_KEY_NAME) == cloud.api_key
