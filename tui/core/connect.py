@@ -369,6 +369,8 @@ def _check_host_key(trace: Trace, check: Any, key: Any) -> bool:
     trace.end("key exchange", True)
     trace.begin("host key check")
     trace.host_key = {"type": public.key_type, "sha256": public.sha256}
+    trace.server_key = public
+    trace.known_hosts_file = files[0]
     trace.debug(1, f"kex: host key algorithm: {key.get_algorithm()}")
     trace.debug(1, f"Server host key: {public.key_type} {public.sha256}")
     result = kh.check(files, host, port, public)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.connect import ConnectionFailed, ConnectOptions
+from tui.core.keys import PublicKey
 from tui.core.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
 
 __all__ = [
@@ -60,9 +61,14 @@ class ProbeResult:
     kex: str | None = None
     host_key: dict[str, str] | None = None
     host_key_status: str | None = None
+    host_public_key: PublicKey | None = None
     host_key_lines: list[str] = field(default_factory=list)
     auth_methods: list[str] = field(default_factory=list)
     offered_keys: list[OfferedKey] = field(default_factory=list)
+    skipped_keys: list[OfferedKey] = field(default_factory=list)
+    host: str | None = None  # after ~/.ssh/config (HostName)
+    port: int | None = None
+    known_hosts_file: Path | None = None
     auth_method: str | None = None
     exit_status: int | None = None
     stdout: str = ""
@@ -128,9 +134,14 @@ def result_from_trace(
         kex=trace.kex,
         host_key=trace.host_key,
         host_key_status=trace.host_key_status,
+        host_public_key=trace.server_key,
         host_key_lines=list(trace.host_key_lines),
         auth_methods=list(trace.auth_methods),
         offered_keys=list(trace.offered),
+        skipped_keys=list(trace.skipped),
+        host=trace.host,
+        port=trace.port,
+        known_hosts_file=trace.known_hosts_file,
         auth_method=trace.auth_method,
         lines=list(trace.lines),
         engine=engine,

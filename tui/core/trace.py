@@ -78,6 +78,8 @@ class Trace:
     server_version: str | None = None
     kex: str | None = None
     host_key: dict[str, str] | None = None
+    known_hosts_file: Any = None  # the file an accepted key would be added to
+    server_key: Any = None  # the host's PublicKey (for trusting it after a look)
     host_key_status: str | None = None  # known / unknown / changed / revoked / added
     host_key_lines: list[str] = field(default_factory=list)  # the unknown or changed block
     auth_methods: list[str] = field(default_factory=list)
