@@ -281,3 +281,12 @@ async def test_unexpected_bodies_and_foreign_next_url(cloud: CloudFixture) -> No
         assert client._same_origin("https://elsewhere.example/v2/resource_instances?start=2") == (
             f"{cloud.url}/v2/resource_instances?start=2"
         )
+
+
+def test_next_url_under_a_base_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT", "http://127.0.0.1:9/rc/")
+    client = StratosClient("k")
+    for next_url in ("/rc/v2/resource_instances?start=2", "/v2/resource_instances?start=2"):
+        assert (
+            client._same_origin(next_url) == "http://127.0.0.1:9/rc/v2/resource_instances?start=2"
+        )

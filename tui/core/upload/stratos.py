@@ -439,8 +439,12 @@ class StratosClient:
         """Follow ``next_url`` only on the resource controller: a token never goes elsewhere."""
         if not isinstance(next_url, str) or not next_url:
             return None
-        parts = urlsplit(next_url)
-        return f"{self._rc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        parts, base = urlsplit(next_url), urlsplit(self._rc)
+        query = f"?{parts.query}" if parts.query else ""
+        prefix = base.path.rstrip("/")
+        if prefix and parts.path.startswith(prefix + "/"):  # already names the base's path
+            return f"{base.scheme}://{base.netloc}{parts.path}{query}"
+        return f"{self._rc}{parts.path}{query}"
 
     # -- SSH keys -----------------------------------------------------------------------------
 
