@@ -215,3 +215,17 @@ async def test_failed_verification_says_the_key_was_added(
     assert (result.result, result.verified) == ("installed", False)
     assert "was added" in (result.error or "")
     assert host.authorized_keys.read_bytes() == public.line().encode() + b"\n"
+
+
+async def test_unwritable_ssh_dir_is_one_sentence_and_nothing_changes(
+    copy_host: CopyHost, copy_key: Path
+) -> None:
+    copy_host.write_authorized(b"# root keeps this directory\n")
+    os.chown(copy_host.ssh_dir, 0, 0)
+    os.chmod(copy_host.ssh_dir, 0o755)  # the user may read but not write in ~/.ssh
+    public = read_public_key_file(copy_key.with_suffix(".pub"))
+    result = await install(public, copy_host.options())
+    assert result.result == "failed"
+    assert "authorized_keys" in (result.error or "") and "\n" not in (result.error or "")
+    assert copy_host.authorized_keys.read_bytes() == b"# root keeps this directory\n"
+    assert [p.name for p in copy_host.ssh_dir.iterdir()] == ["authorized_keys"]

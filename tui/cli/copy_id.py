@@ -145,7 +145,11 @@ def run(args: argparse.Namespace) -> int:
     public_key = read_public_key_file(public_path)
 
     password = None
-    if args.password_stdin:
+    if args.password_stdin and sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password for the hosts: ")  # typed, not echoed
+    elif args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise InvalidArgument("No password on standard input; write it as the first line.")

@@ -378,7 +378,8 @@ async def install(
     except asyncssh.SFTPError as exc:
         return finish(
             "failed",
-            f"{host} refused to change ~/{AUTHORIZED_KEYS} ({exc.reason}); check its owner and modes.",
+            f"{host} refused to change ~/{AUTHORIZED_KEYS} ({exc.reason}); the user must own "
+            "~/.ssh and be able to write in it there.",
         )
     except (OSError, asyncssh.Error) as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "closed"
