@@ -16,7 +16,6 @@ from tui.core.upload.authorized_keys import (
     key_present,
     merge_key,
     parse_hosts_file,
-    ssh_config_hosts,
     target_label,
 )
 
@@ -130,12 +129,3 @@ def test_labels_read_back_as_targets() -> None:
     assert target_label("::1", "me", 2222) == "me@[::1]:2222"
     assert target_label("host", None, 22) == "host:22"
     assert parse_target(target_label("::1", "me", 2222)) == Target("me", "::1", 2222)
-
-
-def test_config_hosts_for_completion(tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    config.write_text(
-        "Host web db\n  HostName 10.0.0.1\nHost *.lab !x\nhost=bastion\nMatch all\nHost web\n"
-    )
-    assert ssh_config_hosts(config) == ["web", "db", "bastion"]
-    assert ssh_config_hosts(tmp_path / "missing") == []

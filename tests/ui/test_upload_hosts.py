@@ -26,13 +26,14 @@ class UploadApp(App[None]):
 
     TITLE = "sshdeck"
 
-    def __init__(self, key_path: Path | None, target: str = "hosts") -> None:
+    def __init__(self, key_path: Path | None, target: str = "hosts", hosts: str = "") -> None:
         super().__init__()
         self.key_path = key_path
         self.target = target
+        self.hosts = hosts
 
     def on_mount(self) -> None:
-        self.push_screen(UploadScreen(self.key_path, target=self.target))
+        self.push_screen(UploadScreen(self.key_path, target=self.target, hosts=self.hosts))
 
 
 def _install_key(home: Path) -> Path:
@@ -81,11 +82,12 @@ async def test_dry_run_then_install_by_password_then_test_the_connection(
 ) -> None:
     public = _install_key(isolated_home)
     _trust(copy_host)
-    app = UploadApp(public)
+    app = UploadApp(public, hosts=copy_host.target)  # as the tester's "Upload this key" does
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.screen.query_one("#upload-tabs", TabbedContent).active == "upload-hosts"
         panel = app.screen.query_one(HostsPanel)
+        assert panel.query_one("#hosts-targets", Input).value == copy_host.target
         await _fill(pilot, panel, copy_host.target, copy_host.user.password)
         panel.query_one("#hosts-dry-run", Checkbox).value = True
         await _run(pilot, panel)

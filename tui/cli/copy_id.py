@@ -67,7 +67,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--hosts-file", type=Path, metavar="FILE", help="one target a line")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("hosts", nargs="*", metavar="[user@]HOST")
+    parser.add_argument(
+        "hosts",
+        nargs="*",
+        metavar="[user@]HOST",
+        help="host, user@host, host:port, [v6addr]:port or a ~/.ssh/config Host alias",
+    )
     parser.set_defaults(func=run, parser=parser)
 
 

@@ -31,10 +31,14 @@ class UploadScreen(Screen[None]):
         Binding("ctrl+o", "show_tab('hosts')", "Hosts", show=False),
     ]
 
-    def __init__(self, key_path: Path | None = None, target: str = "stratos") -> None:
+    def __init__(
+        self, key_path: Path | None = None, target: str = "stratos", *, hosts: str = ""
+    ) -> None:
+        """``hosts`` pre-fills the Hosts tab's targets (e.g. the tester's ``user@host:port``)."""
         super().__init__()
         self.key_path = key_path
         self.target = target if target in TARGETS else "stratos"
+        self.hosts = hosts
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,7 +48,7 @@ class UploadScreen(Screen[None]):
             with TabPane("Stratos for Power", id="upload-stratos"):
                 yield StratosPanel(self.key_path, id="stratos-panel")
             with TabPane("Hosts", id="upload-hosts"):
-                yield HostsPanel(self.key_path, id="hosts-panel")
+                yield HostsPanel(self.key_path, targets=self.hosts, id="hosts-panel")
         yield Footer()
 
     def action_show_tab(self, target: str) -> None:

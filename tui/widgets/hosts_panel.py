@@ -28,9 +28,9 @@ from tui.core.upload.authorized_keys import (
     HostResult,
     default_private_key,
     install_many,
-    ssh_config_hosts,
     target_label,
 )
+from tui.screens.tester import config_hosts  # the tester completes targets the same way
 
 STAGE_TEXT = {
     "waiting": "· waiting",
@@ -132,10 +132,11 @@ class HostsPanel(Vertical):
             self.cancelled = cancelled
             self.error = error
 
-    def __init__(self, key_path: Path | None = None, **kwargs: object) -> None:
+    def __init__(self, key_path: Path | None = None, targets: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.initial_targets = targets
         self.key_path = public_key_of(key_path) if key_path else None
-        self.config_hosts = ssh_config_hosts()
+        self.config_hosts = config_hosts()
         self.results: list[HostResult] = []
         self.labels: list[str] = []
         self._worker: Worker[None] | None = None
@@ -154,6 +155,7 @@ class HostsPanel(Vertical):
         with Horizontal(classes="row"):
             yield Label("Targets", classes="field")
             yield Input(
+                self.initial_targets,
                 placeholder="user@host  user@host:2222  [2001:db8::1]:22 ... (space separated)",
                 suggester=TargetSuggester(self.config_hosts),
                 id="hosts-targets",

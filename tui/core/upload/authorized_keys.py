@@ -151,23 +151,6 @@ def default_private_key(public_path: Path) -> Path | None:
     return None
 
 
-def ssh_config_hosts(path: Path | None = None) -> list[str]:
-    """The literal ``Host`` names of an ssh config (no patterns), for completing targets."""
-    path = path or Path.home() / ".ssh" / "config"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    names: list[str] = []
-    for line in lines:
-        words = line.replace("=", " ", 1).split()
-        if len(words) >= 2 and words[0].lower() == "host":
-            for name in words[1:]:
-                if not any(ch in name for ch in "*?!") and name not in names:
-                    names.append(name)
-    return names
-
-
 # --------------------------------------------------------------------------- network part
 
 
@@ -450,6 +433,5 @@ __all__ = [
     "merge_key",
     "parse_hosts_file",
     "read_hosts_file",
-    "ssh_config_hosts",
     "target_label",
 ]
