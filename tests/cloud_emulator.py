@@ -89,7 +89,8 @@ class CloudEmulator:
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # guid -> /v1 keys
     tenant_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account -> keys
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (epoch)
-    token_lifetime: int = 3600
+    token_lifetime: int = 3600  # what the token answer advertises (expires_in)
+    token_validity: float | None = None  # how long tokens really work (default: as advertised)
     page_size: int = 2
     v1_enabled: bool = True
     reject_non_rsa: bool = False
@@ -338,7 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
         token = "emu-token-" + secrets.token_urlsafe(24)
         now = int(time.time())
         with emu._lock:
-            emu.tokens[token] = time.time() + emu.token_lifetime
+            validity = emu.token_validity or emu.token_lifetime
+            emu.tokens[token] = time.time() + validity
             emu.issued_tokens.append(token)
         return self._send(
             200,
