@@ -414,6 +414,8 @@ async def test_escape_cancels_generation_and_leaves_no_file(
         job = screen.job
         assert job is not None
         assert "RSA" in text_of(screen, "#generating-text")
+        await pilot.press("x")  # typing now reaches no hidden field
+        assert screen.query_one("#confirm", Input).value == "ab"
         await pilot.press("escape")  # the UI answers while the thread is busy
         assert screen.step == 3
         assert "cancelled" in text_of(screen, "#passphrase-error")

@@ -174,7 +174,7 @@ class WizardScreen(Screen[None]):
         crumbs: list[str | tuple[str, str]] = []
         for i, title in enumerate(STEP_TITLES):
             if i:
-                crumbs.append((" › ", "$text-muted"))
+                crumbs.append(("›", "$text-muted"))
             style = (
                 "bold reverse $accent" if i == index else ("$text" if i < index else "$text-muted")
             )
@@ -194,6 +194,8 @@ class WizardScreen(Screen[None]):
             focus = "#no-passphrase"
         if focus:
             self.query_one(focus).focus()
+        else:  # generating: keys must not reach the hidden fields of step 4
+            self.set_focus(None)
 
     # -- navigation --------------------------------------------------------------------------
 
@@ -229,6 +231,11 @@ class WizardScreen(Screen[None]):
         return [p for p in (path, generate.public_path_for(path)) if os.path.lexists(p)]
 
     @on(Input.Changed, "#file-name")
+    def _file_name_changed(self) -> None:
+        # "replace" was ticked for the pair of the old name, not for whatever the new one hits.
+        self.query_one("#replace", Checkbox).value = False
+        self._refresh_file()
+
     def _refresh_file(self) -> None:
         name = self.query_one("#file-name", Input).value
         self.query_one("#file-error", Static).update("")
