@@ -313,3 +313,21 @@ def test_usage_errors_exit_2(run_cli: RunCli) -> None:
     assert run_cli("test", "host", "-o", "ProxyCommand=nc").returncode == 2
     assert run_cli("test", "@host").returncode == 2
     assert run_cli("test").returncode == 2
+
+
+def test_proxy_jump_from_config(
+    login: tuple[str, str, Path], run_cli: RunCli, tmp_path: Path
+) -> None:
+    target, port, key = login
+    user = target.split("@")[0]
+    config = tmp_path / "cfg"
+    config.write_text(
+        f"Host jump\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {key}\n"
+        f"Host inner\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n"
+        f"  IdentityFile {key}\n  ProxyJump jump\n"
+    )
+    result = run_cli("test", "inner", "-F", str(config), "--json", "-v")
+    assert result.returncode == 0, result.stderr
+    doc = report(result)
+    assert doc["outcome"] == "ok" and doc["accepted_key"] == str(key)
+    assert "resolve" not in [s["name"] for s in doc["stages"]]  # the jump host resolves it

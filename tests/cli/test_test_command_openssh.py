@@ -102,3 +102,20 @@ def test_key_problems(
         key, expected = locked, "key-needs-passphrase"
     ours, theirs, rc1, rc2 = both(run_cli, target, "-p", port, "-i", str(key))
     assert (ours["outcome"], theirs["outcome"], rc1, rc2) == (expected, expected, 255, 255)
+
+
+def test_passphrase_on_stdin(login: tuple[str, str, Path], run_cli: RunCli, ssh_dir: Path) -> None:
+    target, port, _key = login
+    canary = "openssh-engine-canary-42"
+    locked = make_key(ssh_dir / "locked", canary)
+    home = Path("/home") / target.split("@")[0]
+    (home / ".ssh" / "authorized_keys").write_text(locked.with_suffix(".pub").read_text())
+    args = ("test", target, "-p", port, "-i", str(locked), "--passphrase-stdin", "--json")
+    for engine in ("asyncssh", "openssh"):
+        ok = run_cli(*args, "--engine", engine, "-vvv", input=canary + "\n")
+        assert (ok.returncode, json.loads(ok.stdout)["outcome"]) == (0, "ok"), ok.stderr
+        assert canary not in ok.stdout + ok.stderr
+        wrong = run_cli(*args, "--engine", engine, input="wrong\n")
+        assert wrong.returncode == 255
+        doc = json.loads(wrong.stdout)
+        assert doc["outcome"] == "key-needs-passphrase" and "wrong" in doc["diagnosis"]

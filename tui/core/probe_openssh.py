@@ -5,16 +5,23 @@ and the same stages, facts and outcome are read from its lines, so both engines 
 question the same way. sshdeck's HOME is the one ssh reads (``-F``, ``UserKnownHostsFile`` and
 the default key names are passed explicitly), since ssh itself reads the passwd home directory.
 BatchMode means ssh never asks anything: an encrypted key that is not in the agent ends as
-``key-needs-passphrase``.
+``key-needs-passphrase``. When a passphrase was given (``--passphrase-stdin``), BatchMode is
+replaced by "no password prompts" and ssh reads the passphrase through ``SSH_ASKPASS``: a
+two-line script that reads a FIFO in a private temporary directory, fed from memory, so the
+passphrase is never on disk, in an argument or in an environment variable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pwd
 import re
+import shutil
 import socket
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +40,12 @@ _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
 def ssh_command(options: ConnectOptions, command: str | None) -> list[str]:
     """The ``ssh`` argument list for these options (HOME-relative files made explicit)."""
     home = Path.home()
-    args = ["ssh", "-vvv", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={options.timeout:g}"]
+    args = ["ssh", "-vvv", "-o", f"ConnectTimeout={options.timeout:g}"]
+    if options.passphrase is None:
+        args += ["-o", "BatchMode=yes"]
+    else:  # only the askpass helper may answer, and only for key passphrases
+        args += ["-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no"]
+        args += ["-o", "NumberOfPasswordPrompts=1"]
     config = options.config_file or home / ".ssh" / "config"
     args += ["-F", str(config) if config.is_file() else "/dev/null"]
     known = options.known_hosts_file or home / ".ssh" / "known_hosts"
@@ -71,6 +83,7 @@ class _Reader:
         self.current: OfferedKey | None = None
         self.began = time.monotonic()
         self.perm_path: str | None = None
+        self.asked = False
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -147,10 +160,16 @@ class _Reader:
             trace.end("session opened", True)
         elif body.startswith("Exit status "):
             self.exit_status = int(body.split()[2])
+        elif body.startswith("read_passphrase: requested to askpass"):
+            self.asked = True  # a passphrase was given and ssh used it
         elif "UNPROTECTED PRIVATE KEY FILE" in body:
             self.perm_path = "?"
         elif _LOADKEY.match(body):
             path, reason = _LOADKEY.match(body).groups()  # type: ignore[union-attr]
+            if "incorrect passphrase" in reason:
+                for record in trace.offered:
+                    if record.path == path:
+                        record.problem = "wrong-passphrase"
             if "bad permissions" in reason:
                 found_key = next((k for k in trace.offered if k.path == path), None)
                 if found_key is None:
@@ -204,18 +223,60 @@ class _Reader:
         if failure == "auth":
             for record in self.trace.offered:
                 if record.accepted and not record.used and record.problem is None:
-                    record.problem = "needs-passphrase"
+                    record.problem = "wrong-passphrase" if self.asked else "needs-passphrase"
             return asyncssh.PermissionDenied("Permission denied")
         if failure == "not-ssh":
             return asyncssh.ProtocolError("not an SSH server")
         return asyncssh.ConnectionLost("Connection closed")
 
 
+class _Askpass:
+    """An ``SSH_ASKPASS`` helper answering from a FIFO that a thread feeds from memory."""
+
+    def __init__(self, passphrase: str | None) -> None:
+        self.passphrase = passphrase
+        self.directory: Path | None = None
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> dict[str, str] | None:
+        if self.passphrase is None:
+            return None
+        self.directory = Path(tempfile.mkdtemp(prefix="sshdeck-askpass-"))
+        fifo = self.directory / "answer"
+        os.mkfifo(fifo, 0o600)
+        script = self.directory / "askpass"
+        script.write_text(f"#!/bin/sh\nexec cat '{fifo}'\n")
+        script.chmod(0o700)
+        self.thread = threading.Thread(target=self._feed, args=(fifo,), daemon=True)
+        self.thread.start()
+        env = dict(os.environ)
+        env.update(SSH_ASKPASS=str(script), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+        return env
+
+    def _feed(self, fifo: Path) -> None:
+        assert self.passphrase is not None
+        while not self.done.is_set():
+            with open(fifo, "w") as handle:  # blocks until the helper opens it
+                if self.done.is_set():
+                    return
+                handle.write(self.passphrase + "\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.directory is None:
+            return
+        self.done.set()
+        fifo = self.directory / "answer"
+        with contextlib.suppress(OSError):  # unblock the feeder if it waits for a reader
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            os.close(fd)
+        if self.thread is not None:
+            self.thread.join(timeout=2)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     """Run ``ssh -vvv`` for a :class:`~tui.core.probe.ProbeOptions`; returns a ProbeResult."""
-    from tui.core.diagnosis import diagnose
-    from tui.core.probe import _sentence, result_from_trace
-
     connect: ConnectOptions = options.connect
     trace = Trace(sink=sink)
     trace.host, trace.port, trace.user = (
@@ -223,14 +284,32 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
         connect.effective_port,
         connect.target.user,
     )
+    trace.add_secret(connect.passphrase)
     reader = _Reader(trace)
     args = ssh_command(connect, options.command)
     trace.begin("resolve")
+    with _Askpass(connect.passphrase) as env:
+        return await _run(args, env, trace, reader, connect, options)
+
+
+async def _run(
+    args: list[str],
+    env: dict[str, str] | None,
+    trace: Trace,
+    reader: _Reader,
+    connect: ConnectOptions,
+    options: Any,
+) -> Any:
+    from tui.core.diagnosis import diagnose
+    from tui.core.probe import _sentence, result_from_trace
+
     process = await asyncio.create_subprocess_exec(
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # no controlling terminal: ssh must use the askpass helper
     )
     assert process.stdout is not None and process.stderr is not None
     stdout_task = asyncio.ensure_future(process.stdout.read())
