@@ -171,7 +171,7 @@ class CloudEmulator:
         class Handler(_Handler):
             emu = emulator
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(
@@ -222,6 +222,13 @@ class CloudEmulator:
                 failure.times -= 1
                 return failure
         return None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout test, cancelled worker) is not worth a traceback."""
 
 
 def error(code: int, description: str, err: str) -> dict[str, Any]:
