@@ -60,7 +60,7 @@ def agent_socket() -> str | None:
     return os.environ.get("SSH_AUTH_SOCK") or None
 
 
-_NO_AGENT = "No ssh-agent is running for this session (SSH_AUTH_SOCK is not set); start one with: eval $(ssh-agent)"
+NO_AGENT = "No ssh-agent is running for this session (SSH_AUTH_SOCK is not set); start one with: eval $(ssh-agent)"
 
 
 async def _connect(socket: str | None) -> Any:
@@ -68,7 +68,7 @@ async def _connect(socket: str | None) -> Any:
 
     path = socket or agent_socket()
     if not path:
-        raise AgentUnavailable(_NO_AGENT)
+        raise AgentUnavailable(NO_AGENT)
     try:
         return await asyncssh.connect_agent(path)
     except (OSError, asyncssh.Error) as exc:

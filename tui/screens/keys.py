@@ -8,7 +8,10 @@ async workers, so the UI never waits on a disk or a socket. The flows that chang
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
+import sys
 from pathlib import Path
 
 from textual import on, work
@@ -79,7 +82,9 @@ class KeysScreen(KeyActions, Screen[None]):
         Binding("r", "rescan", "Rescan", show=False, tooltip="Read the key directory again"),
     ]
 
-    selected: reactive[KeyEntry | None] = reactive(None, bindings=True)
+    # not bindings=True: the footer would be rebuilt on every cursor move; ``selected`` is set
+    # by update_selected, which refreshes the bindings only when what applies changed
+    selected: reactive[KeyEntry | None] = reactive(None)
     agent_keys: reactive[frozenset[str]] = reactive(frozenset(), bindings=True)
     agent_message: reactive[str | None] = reactive(None, bindings=True)  # None: agent reachable
     undo_count: reactive[int] = reactive(0, bindings=True)
@@ -93,6 +98,7 @@ class KeysScreen(KeyActions, Screen[None]):
         self.signature: tuple[object, ...] | None = None
         self.trash: list[TrashRecord] = []
         self.select_next: str | None = None
+        self.applicable: tuple[bool | None, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,7 +117,8 @@ class KeysScreen(KeyActions, Screen[None]):
         self.set_interval(POLL_SECONDS, self.poll)
 
     def on_screen_resume(self) -> None:
-        self.rescan()
+        if self.result is not None:  # back from another screen (not the first show)
+            self.rescan()
 
     def all_actions(self) -> list[Binding]:
         """Every action of the screen, for the help screen and the command palette."""
@@ -158,6 +165,11 @@ class KeysScreen(KeyActions, Screen[None]):
 
     @work(exclusive=True, group="agent")
     async def refresh_agent(self) -> None:
+        if agent_core.agent_socket() is None:  # no agent: say so without importing asyncssh
+            self.agent_keys, self.agent_message = frozenset(), agent_core.NO_AGENT
+            return
+        if "asyncssh" not in sys.modules:  # a 0.3 s import must not freeze the first paint
+            await asyncio.to_thread(importlib.import_module, "asyncssh")
         try:
             keys = await agent_core.list_keys()
         except agent_core.AgentUnavailable as exc:
@@ -232,6 +244,11 @@ class KeysScreen(KeyActions, Screen[None]):
         if self.result is not None and name is not None and self.query_one(KeyTable).display:
             entry = next((e for e in self.result.keys if e.name == name), None)
         self.selected = entry
+        applicable = tuple(self.check_action(b.action, ()) for b in self.all_actions())
+        if applicable != self.applicable:
+            self.applicable = applicable
+            # after the frame that shows the new selection: the footer rebuild can wait 16 ms
+            self.call_after_refresh(self.refresh_bindings)
         loaded = entry is not None and entry.public.sha256 in self.agent_keys
         self.query_one(KeyDetails).show(entry, self.art_hash, loaded)
 

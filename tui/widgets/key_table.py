@@ -56,6 +56,7 @@ class KeyTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shown: tuple[tuple[KeyEntry, ...], frozenset[str]] | None = None
 
     def on_mount(self) -> None:
         for name in COLUMNS:
@@ -63,6 +64,10 @@ class KeyTable(DataTable[str | Text]):
 
     def show(self, entries: Iterable[KeyEntry], agent: frozenset[str] = frozenset()) -> None:
         """Replace the rows, keeping the cursor on the same file when it is still listed."""
+        entries = tuple(entries)
+        if (entries, agent) == self._shown:
+            return  # nothing changed (a rescan after a poll, say): keep the rows as they are
+        self._shown = (entries, agent)
         current = self.selected_name
         self.clear()
         for entry in entries:
