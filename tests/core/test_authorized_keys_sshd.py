@@ -229,3 +229,29 @@ async def test_unwritable_ssh_dir_is_one_sentence_and_nothing_changes(
     assert "authorized_keys" in (result.error or "") and "\n" not in (result.error or "")
     assert copy_host.authorized_keys.read_bytes() == b"# root keeps this directory\n"
     assert [p.name for p in copy_host.ssh_dir.iterdir()] == ["authorized_keys"]
+
+
+async def test_host_without_sftp_gets_the_same_through_sh(
+    copy_host_factory, copy_key: Path
+) -> None:
+    host = copy_host_factory(sftp=False)
+    public = read_public_key_file(copy_key.with_suffix(".pub"))
+    dry = await install(public, host.options(), dry_run=True)
+    assert (dry.result, dry.detail) == (
+        "would-install",
+        "would create ~/.ssh (0700) and ~/.ssh/authorized_keys (0600) with the key",
+    )
+    assert not host.ssh_dir.exists()
+    result = await install(public, host.options(), verify_with=copy_key)
+    assert (result.result, result.verified) == ("installed", True), result.error
+    assert stat.S_IMODE(host.ssh_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(host.authorized_keys.stat().st_mode) == 0o600
+    assert host.authorized_keys.read_bytes() == public.line().encode() + b"\n"
+    existing = b"# $HOME 'quoted' `not run`\nno final newline"
+    host.write_authorized(existing, mode=0o640)
+    result = await install(public, host.options())
+    assert result.result == "installed", result.error
+    assert host.authorized_keys.read_bytes() == existing + b"\n" + public.line().encode() + b"\n"
+    assert stat.S_IMODE(host.authorized_keys.stat().st_mode) == 0o640
+    assert sorted(p.name for p in host.ssh_dir.iterdir()) == ["authorized_keys"]
+    assert (await install(public, host.options())).result == "already-present"

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import posixpath
-import secrets
 import shutil
-import stat
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -33,10 +30,10 @@ from tui.core.connect import (
 from tui.core.errors import InvalidArgument, SshDeckError
 from tui.core.keys import PublicKey, parse_public_keys
 from tui.core.trace import Trace
+from tui.core.upload.remote_files import AUTHORIZED_KEYS, SftpFiles, ShellFiles
 
 RESULTS = ("installed", "already-present", "would-install", "failed")
 STAGES = ("waiting", "connecting", "checking", "installing", "verifying", "done", "failed")
-AUTHORIZED_KEYS = ".ssh/authorized_keys"
 
 
 class InstallError(SshDeckError):
@@ -154,81 +151,33 @@ def default_private_key(public_path: Path) -> Path | None:
 # --------------------------------------------------------------------------- network part
 
 
-async def _read_remote(sftp: Any, path: str) -> tuple[bytes, int, Any] | None:
-    """Content, mode and attributes of the remote file, or None when it does not exist."""
-    import asyncssh
-
-    try:
-        attrs = await sftp.stat(path)
-        async with sftp.open(path, "rb") as handle:
-            content = await handle.read()
-    except asyncssh.SFTPNoSuchFile:
-        return None
-    return content, (attrs.permissions or 0o600) & 0o7777, attrs
-
-
-async def _replace_remote(sftp: Any, path: str, content: bytes, mode: int) -> None:
-    """Write a temporary file next to ``path`` and rename it over ``path``."""
-    import asyncssh
-
-    temp = posixpath.join(
-        posixpath.dirname(path), f".authorized_keys.sshdeck-{secrets.token_hex(6)}"
-    )
-    try:
-        async with sftp.open(temp, "wb", asyncssh.SFTPAttrs(permissions=0o600)) as handle:
-            await handle.write(content)
-        await sftp.chmod(temp, mode)
-        try:
-            await sftp.posix_rename(temp, path)
-        except asyncssh.SFTPOpUnsupported:
-            if await sftp.exists(path):  # plain SFTP rename will not replace a file
-                raise InstallError(
-                    "The host's SFTP server cannot replace files atomically; add the key by hand."
-                ) from None
-            await sftp.rename(temp, path)
-    except BaseException:
-        with contextlib.suppress(asyncssh.Error, OSError):
-            await sftp.remove(temp)  # never leave a half-written copy behind
-        raise
-
-
-async def _install_over_sftp(
-    sftp: Any, public_key: PublicKey, dry_run: bool, before_write: Callable[[], None]
+async def _install_with(
+    files: SftpFiles | ShellFiles,
+    public_key: PublicKey,
+    dry_run: bool,
+    before_write: Callable[[], None],
 ) -> tuple[str, str]:
-    """(result, detail) for one host; the file is re-read when it changed under our feet."""
-    import asyncssh
-
-    path = AUTHORIZED_KEYS
-    with contextlib.suppress(asyncssh.SFTPNoSuchFile):
-        if stat.S_ISLNK((await sftp.lstat(path)).permissions or 0):
-            path = await sftp.realpath(path)  # keep the link, change the file it points to
+    """(result, detail) for one host; the file is read again when it changed under our feet."""
+    path = await files.locate()
     for _attempt in range(3):
-        current = await _read_remote(sftp, path)
-        content, mode, attrs = current if current is not None else (b"", 0o600, None)
+        old = await files.read(path)
+        content, mode = (old.content, old.mode) if old is not None else (b"", 0o600)
         merged = merge_key(content, public_key)
         if merged is None:
             return "already-present", f"the key is already in ~/{AUTHORIZED_KEYS}"
-        has_dir = await sftp.exists(".ssh")
-        if current is not None:
+        if old is not None:
             plan = (
                 f"append the key to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, mode {mode:o})"
             )
-        elif has_dir:
+        elif await files.has_ssh_dir():
             plan = f"create ~/{AUTHORIZED_KEYS} (0600) with the key"
         else:
             plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with the key"
         if dry_run:
             return "would-install", f"would {plan}"
         before_write()
-        if not has_dir:
-            await sftp.mkdir(".ssh", asyncssh.SFTPAttrs(permissions=0o700))
-            await sftp.chmod(".ssh", 0o700)
-        if attrs is not None:
-            now = await sftp.stat(path)
-            if (now.size, now.mtime) != (attrs.size, attrs.mtime):
-                continue  # someone else wrote the file meanwhile: merge again
-        await _replace_remote(sftp, path, merged, mode)
-        return "installed", plan[0].upper() + plan[1:].replace("append", "appended", 1)
+        if await files.replace(path, merged, mode, old):
+            return "installed", plan.replace("append", "appended", 1)
     raise InstallError(f"~/{AUTHORIZED_KEYS} kept changing while sshdeck wrote it; try again.")
 
 
@@ -321,10 +270,17 @@ async def install(
             conn = await open_connection(opts)
         async with conn:
             report("checking")
-            async with conn.start_sftp_client() as sftp:
-                outcome, detail = await _install_over_sftp(
-                    sftp, public_key, dry_run, lambda: report("installing")
+            try:
+                sftp = await conn.start_sftp_client()
+            except asyncssh.ChannelOpenError:  # no sftp subsystem: sh, as ssh-copy-id does
+                outcome, detail = await _install_with(
+                    ShellFiles(conn), public_key, dry_run, lambda: report("installing")
                 )
+            else:
+                async with sftp:
+                    outcome, detail = await _install_with(
+                        SftpFiles(sftp), public_key, dry_run, lambda: report("installing")
+                    )
         if outcome != "installed" or verify_with is None:
             return finish(outcome, detail=detail)
         if not _can_verify(verify_with, public_key):
@@ -354,10 +310,7 @@ async def install(
     except SshDeckError as exc:
         return finish("failed", str(exc))
     except asyncssh.ChannelOpenError:
-        return finish(
-            "failed",
-            f"{host} offers no SFTP subsystem; enable 'Subsystem sftp' in its sshd_config.",
-        )
+        return finish("failed", f"{host} allows neither SFTP nor a shell; add the key by hand.")
     except asyncssh.SFTPError as exc:
         return finish(
             "failed",
