@@ -50,7 +50,7 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
     if isinstance(exc, ConnectionRefusedError):
         return (
             "connection-refused",
-            f"{where} refused the connection: nothing listens there",
+            f"{where} refused the connection (nothing listens there)",
             "check the port number and that sshd is running on the server",
         )
     if isinstance(exc, TimeoutError):
@@ -110,7 +110,7 @@ def _timeout(where: str, stage: str | None, seconds: float) -> tuple[str, str, s
     if stage in (None, "resolve", "connect"):
         return (
             "timeout",
-            f"{where} did not answer within {limit}: the packets are dropped or the host is down",
+            f"{where} did not answer within {limit} (packets dropped, or the host is down)",
             "check the address and port, and that a firewall or security group allows port 22",
         )
     if stage == "protocol version":
@@ -193,8 +193,8 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
     if not offered:
         return (
             "auth-failed",
-            f"The server accepts {allowed} but no key was offered: none in the agent, -i, "
-            "IdentityFile or the default ~/.ssh/id_* names",
+            f"The server accepts {allowed} but no key was offered (none in the agent, -i, "
+            "IdentityFile or the default ~/.ssh/id_* names)",
             "create a key (sshdeck keygen) and upload it to the server",
         )
     names = ", ".join(k.name for k in offered)
