@@ -34,6 +34,14 @@ def fixed_key(
     return generate.NewKey(opened.public.blob, entry)
 
 
+def steady_cursors(pilot: Any) -> None:
+    """Stop the text cursors blinking, so a screenshot never catches one half-way."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+
+
 def _prepare_empty(home: Path) -> None:
     (home / ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
 
@@ -52,6 +60,7 @@ def _prepare_fixed_key(home: Path) -> Callable[[], None]:
 async def _to_passphrase(pilot: Any) -> None:
     await pilot.press("n")
     await pilot.pause()
+    steady_cursors(pilot)
     await pilot.press("enter", "enter")  # Ed25519, default file name
     await pilot.press("end", "ctrl+u", *COMMENT, "enter")
     await pilot.press(*PASSPHRASE, "enter", *PASSPHRASE)

@@ -21,7 +21,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static
 
-from scripts.scenes.wizard import fixed_key
+from scripts.scenes.wizard import fixed_key, steady_cursors
 from tests.keyfactory import keygen
 from tui.core import generate, secrets, trash
 from tui.core.errors import WriteError
@@ -567,6 +567,7 @@ def test_snapshot_type_step(snap_compare: Any, snap_dir: Path) -> None:
 
 def test_snapshot_file_step_with_a_bad_name(snap_compare: Any, snap_dir: Path) -> None:
     async def drive(pilot: Pilot[Any]) -> None:
+        steady_cursors(pilot)
         await pilot.press("enter")
         await clear_and_type(pilot, "id_ed25519.pub")
         await pilot.press("enter")
@@ -576,8 +577,10 @@ def test_snapshot_file_step_with_a_bad_name(snap_compare: Any, snap_dir: Path) -
 
 def test_snapshot_passphrase_step(snap_compare: Any, snap_dir: Path) -> None:
     async def drive(pilot: Pilot[Any]) -> None:
+        steady_cursors(pilot)
         await to_passphrase_step(pilot, comment="me@laptop")
         await type_passphrases(pilot, "tulip", "tulipz")
+        await pilot.pause(0.6)  # longer than a blink: the cursor must still show
 
     assert snap_compare(_Host(snap_dir), terminal_size=SIZE, run_before=drive)
 
