@@ -331,3 +331,34 @@ def test_proxy_jump_from_config(
     doc = report(result)
     assert doc["outcome"] == "ok" and doc["accepted_key"] == str(key)
     assert "resolve" not in [s["name"] for s in doc["stages"]]  # the jump host resolves it
+
+
+def test_agent_keys_first_and_banner(
+    sshd_factory: Callable[..., SshdServer],
+    test_user: TestUser,
+    ssh_dir: Path,
+    run_cli: RunCli,
+    ssh_agent: Any,
+) -> None:
+    server = sshd_factory(banner="Authorized use only.\n")
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    in_agent = make_key(ssh_dir / "agent_key")
+    on_disk = make_key(ssh_dir / "id_ed25519")
+    assert ssh_agent.ssh_add(str(in_agent)).returncode == 0
+    test_user.authorize(on_disk.with_suffix(".pub").read_text())
+    target = f"{test_user.name}@127.0.0.1"
+    result = run_cli("test", target, "-p", str(server.port), "-v", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = report(result)
+    # the agent's key first (refused), then the default file (accepted), as ssh orders them
+    assert [k["accepted"] for k in doc["offered_keys"]] == [False, True]
+    assert doc["offered_keys"][0]["path"] is None  # an agent key without a file
+    assert doc["accepted_key"] == str(on_disk)
+    assert "Authorized use only." in result.stderr
+    offers = [ln for ln in result.stderr.splitlines() if "Offering public key" in ln]
+    assert offers[0].endswith(" agent") and not offers[1].endswith(" agent")
+    # IdentitiesOnly: only the named file, the agent's other key is not offered
+    config = ssh_dir / "config"
+    config.write_text(f"Host *\n  IdentitiesOnly yes\n  IdentityFile {on_disk}\n")
+    only = report(run_cli("test", target, "-p", str(server.port), "--json"))
+    assert [k["path"] for k in only["offered_keys"]] == [str(on_disk)]

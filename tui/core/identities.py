@@ -124,7 +124,7 @@ async def collect(
                 ordered.append(same)
             elif not identities_only:
                 comment = pair.get_comment() or None
-                record = OfferedKey(comment, public.sha256, public.label, "agent")
+                record = OfferedKey(None, public.sha256, public.label, "agent", comment=comment)
                 ordered.append(Identity(record, public, None, pair))
     ordered.extend(loaded)
     for identity in ordered:

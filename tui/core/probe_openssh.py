@@ -143,6 +143,7 @@ class _Reader:
                 path, label, sha, source = found.groups()
                 name = None if path.startswith("agent") or source == "agent" else path
                 record = OfferedKey(name, sha, label, source or "default")
+                record.comment = None if name else path
                 trace.offered.append(record)
                 trace.auth_method = "publickey"
                 self.current, self.began = record, time.monotonic()

@@ -54,6 +54,7 @@ class OfferedKey:
     accepted: bool = False  # the server said it would take this key (PK_OK)
     used: bool = False  # authentication succeeded with it
     problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
+    comment: str | None = None  # an agent key's comment (ssh shows it in place of a path)
 
     @property
     def suffix(self) -> str:
@@ -62,7 +63,7 @@ class OfferedKey:
 
     @property
     def name(self) -> str:
-        return self.path or f"agent key {self.sha256}"
+        return self.path or self.comment or f"agent key {self.sha256}"
 
 
 @dataclass
