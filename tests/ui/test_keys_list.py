@@ -78,6 +78,9 @@ async def test_filter_by_file_comment_type_fingerprint(ssh_dir: Path) -> None:
             assert screen.selected is not None and screen.selected.name == expected[0]
             await pilot.press("escape")
             assert table.row_count == len(ALL)
+        await pilot.press("slash", "escape")  # opened and closed with nothing typed
+        assert not screen.query_one("#filter").has_class("shown")
+        assert screen.focused is table
         await pilot.press("slash")
         await type_text(pilot, "nothing like this")
         assert not table.display

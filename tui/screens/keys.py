@@ -9,6 +9,7 @@ async workers, so the UI never waits on a disk or a socket. The flows that chang
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import sys
@@ -141,7 +142,8 @@ class KeysScreen(KeyActions, Screen[None]):
         if action == "fix":
             return True if entry is not None and self.fixable(entry) else None
         if action == "clear_filter":
-            return bool(self.filter_text)
+            boxes = self.query("#filter")
+            return bool(self.filter_text) or (bool(boxes) and boxes.first().has_class("shown"))
         return True
 
     @staticmethod
@@ -154,14 +156,17 @@ class KeysScreen(KeyActions, Screen[None]):
     def rescan(self) -> None:
         signature = directory_signature(self.directory)
         result = scan_directory(self.directory)
-        self.app.call_from_thread(self.show_result, result, signature)
+        with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+            self.app.call_from_thread(self.show_result, result, signature)
 
     @work(thread=True, exclusive=True, group="poll")
     def poll(self) -> None:
         """Rescan when the directory changed (stat only; keys are read only on a change)."""
-        if directory_signature(self.directory) != self.signature:
-            self.app.call_from_thread(self.rescan)
-        self.app.call_from_thread(self.refresh_agent)
+        changed = directory_signature(self.directory) != self.signature
+        with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+            if changed:
+                self.app.call_from_thread(self.rescan)
+            self.app.call_from_thread(self.refresh_agent)
 
     @work(exclusive=True, group="agent")
     async def refresh_agent(self) -> None:
