@@ -388,7 +388,7 @@ class WizardScreen(Screen[None]):
             Content(
                 f"Generating a {size}{label} key for {self.job.path}…\n"
                 "Nothing is written until it is done; escape cancels."
-            )  # fmt: skip
+            )
         )
         self._show_step(4)
         self._generate(self.job)
@@ -449,7 +449,7 @@ class WizardScreen(Screen[None]):
             Content(
                 f"Your identification has been saved in {files.path}\n"
                 f"Your public key has been saved in {files.public_path}"
-            )  # fmt: skip
+            )
         )
         self.query_one("#art", RandomArt).show_key(files.public)
         self.query_one("#summary", Static).update(
