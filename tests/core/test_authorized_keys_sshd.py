@@ -206,6 +206,25 @@ async def test_encrypted_private_key_verified_only_with_the_keyring(
     assert (result.result, result.verified) == ("installed", True), result.error
 
 
+async def test_verification_is_not_fooled_by_another_key_that_logs_in(
+    copy_host_factory, copy_key: Path, tmp_path: Path
+) -> None:
+    host = copy_host_factory(extra_config="PubkeyAcceptedAlgorithms -ssh-ed25519")
+    rsa = tmp_path / "config_rsa"
+    ssh_keygen("-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(rsa))
+    host.write_authorized(rsa.with_suffix(".pub").read_bytes())
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host lab\n  HostName 127.0.0.1\n  Port {host.server.port}\n  User {host.user.name}\n"
+        f"  IdentityFile {rsa}\n"
+    )
+    options = host.options(target=Target(None, "lab", None), config_file=config)
+    public = read_public_key_file(copy_key.with_suffix(".pub"))
+    result = await install(public, options, verify_with=copy_key)
+    assert (result.result, result.verified) == ("installed", False), result
+    assert "another key" in (result.error or "")
+
+
 async def test_failed_verification_says_the_key_was_added(
     copy_host_factory, copy_key: Path
 ) -> None:

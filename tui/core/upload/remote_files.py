@@ -73,7 +73,7 @@ class SftpFiles:
         """False (nothing written) when the file changed since ``old`` was read."""
         import asyncssh
 
-        if not await self.has_ssh_dir():
+        if old is None and not await self.has_ssh_dir():
             await self.sftp.mkdir(SSH_DIR, asyncssh.SFTPAttrs(permissions=0o700))
             await self.sftp.chmod(SSH_DIR, 0o700)
         if old is not None:
