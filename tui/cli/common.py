@@ -37,8 +37,8 @@ def ask_secret(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def ask_new_passphrase() -> str:
-    first = ask_secret("Enter passphrase (empty for no passphrase): ")
+def ask_new_passphrase(prompt: str = "Enter passphrase (empty for no passphrase): ") -> str:
+    first = ask_secret(prompt)
     second = ask_secret("Enter same passphrase again: ")
     if first != second:
         raise InvalidArgument("The two passphrases do not match; run the command again.")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli.common import ask_new_passphrase, ask_secret, print_json, read_stdin_lines
-from tui.core.errors import InvalidArgument
+from tui.core.errors import InvalidArgument, KeyFileError
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("-C", dest="comment", default=None, help="comment (default user@hostname)")
     p.add_argument(
-        "-f", dest="file", type=Path, default=None, help="private key file (default ~/.ssh/id_TYPE)"
+        "-f", dest="file", default=None, help="private key file (default ~/.ssh/id_TYPE)"
     )
     p.add_argument("-a", dest="rounds", type=int, default=16, help="bcrypt KDF rounds (default 16)")
     secret = p.add_mutually_exclusive_group()
@@ -104,6 +104,10 @@ def _short(fp: str, width: int = 20) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from tui.core.scan import scan_directory
 
+    if args.dir is not None and args.dir.exists() and not args.dir.is_dir():
+        raise KeyFileError(
+            f"{args.dir} is not a directory; give the directory that holds your keys."
+        )
     result = scan_directory(args.dir)
     if args.json:
         print_json(result.to_json())
@@ -147,7 +151,11 @@ def _new_passphrase(args: argparse.Namespace) -> str:
     if args.passphrase is not None:
         passphrase: str = args.passphrase
         return passphrase
-    value = read_stdin_lines(1)[0] if args.passphrase_stdin else ask_new_passphrase()
+    value = (
+        read_stdin_lines(1)[0]
+        if args.passphrase_stdin
+        else ask_new_passphrase("Enter passphrase (for none, run again with -N ''): ")
+    )
     if not value:
         raise InvalidArgument(
             "An empty passphrase leaves the key unprotected; to do that on purpose, use -N ''."
@@ -157,6 +165,7 @@ def _new_passphrase(args: argparse.Namespace) -> str:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from tui.core.generate import (
+        KEY_FILE_NAMES,
         check_request,
         check_targets,
         default_comment,
@@ -166,8 +175,16 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     )
 
     key_type = args.type.lower()
+    if key_type == "dsa":
+        raise InvalidArgument(
+            "DSA keys are refused by OpenSSH 7.0 and later; choose ed25519 (recommended), ecdsa or rsa."
+        )
     bits = check_request(key_type, args.bits)
-    path = (args.file or default_key_path(key_type)).expanduser()
+    path = Path(args.file) if args.file else default_key_path(key_type)
+    if path.is_dir():
+        raise InvalidArgument(
+            f"{path} is a directory; give a file name inside it, such as {path / KEY_FILE_NAMES[key_type]}."
+        )
     if args.rounds < 1:
         raise InvalidArgument("KDF rounds (-a) must be at least 1; 16 is the default.")
     check_targets(path, overwrite=args.force)
@@ -192,8 +209,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"Your identification has been saved in {files.path}")
-    print(f"Your public key has been saved in {files.public_path}")
+    shown = args.file or str(files.path)  # as typed, like ssh-keygen
+    print(f"Your identification has been saved in {shown}")
+    print(f"Your public key has been saved in {shown}.pub")
     print("The key fingerprint is:")
     print(f"{public.sha256} {public.comment}")
     print("The key's randomart image is:")
@@ -251,7 +269,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         if encrypted and old is None:
             old = ask_secret("Enter old passphrase: ")
         if new is None:
-            new = ask_new_passphrase()
+            new = ask_new_passphrase("Enter new passphrase (empty for no passphrase): ")
     change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
     if new:
         print("Your identification has been saved with the new passphrase.")
@@ -263,7 +281,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 def cmd_comment(args: argparse.Namespace) -> int:
     from tui.core.generate import change_comment
 
-    lines = read_stdin_lines(1) if args.passphrase_stdin else None
+    # An unencrypted key needs no passphrase: then stdin may be empty.
+    wanted = args.passphrase_stdin and args.passphrase is None and _is_encrypted(args.file)
+    lines = read_stdin_lines(1) if wanted else None
     passphrase = _existing_passphrase(args, args.passphrase, lines)
     public = change_comment(args.file, args.comment, passphrase)
     print(f"Comment '{public.comment}' applied")
@@ -278,7 +298,7 @@ def cmd_pub(args: argparse.Namespace) -> int:
 
     info = inspect_private_key(read_private_key_text(args.file))
     passphrase: str | None = args.passphrase
-    if passphrase is None and args.passphrase_stdin:
+    if passphrase is None and args.passphrase_stdin and info.encrypted:
         passphrase = read_stdin_lines(1)[0]
     if passphrase is None and info.encrypted and info.public is None:
         passphrase = ask_secret(f"Enter passphrase for {args.file}: ")

@@ -136,7 +136,7 @@ def _private_problems(path: Path, mode: int, encrypted: bool, has_pub: bool) -> 
             Problem(
                 "unprotected-private-key",
                 "error",
-                f"{path} can be read by other users (mode {stat.S_IMODE(mode):04o}); ssh refuses to use it.",
+                f"{path} is open to other users (mode {stat.S_IMODE(mode):04o}); ssh refuses to use it.",
                 f"chmod 600 {_q(path)}",
             )
         )
@@ -251,8 +251,9 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
                 problems.insert(0, dir_problem)
             entries.append(_with_problems(entry, problems))
     for _name, (path, public) in publics.items():
-        weak = weak_key_problem(public)
-        entries.append(KeyEntry(None, path, public, None, None, (weak,) if weak else ()))
+        # The directory problem concerns every file in it: a lone .pub can be swapped too.
+        lone = [p for p in (dir_problem, weak_key_problem(public)) if p is not None]
+        entries.append(KeyEntry(None, path, public, None, None, tuple(lone)))
     entries.sort(key=lambda e: e.name)
     return ScanResult(directory, True, tuple(entries), tuple(skipped))
 
@@ -325,8 +326,8 @@ def fix_problem(entry: KeyEntry, problem: Problem) -> None:
     """Apply a permission fix (the chmod its ``fix`` names)."""
     if problem.code == "unprotected-private-key" and entry.path is not None:
         target, mode = entry.path, 0o600
-    elif problem.code == "ssh-dir-permissions" and entry.path is not None:
-        target, mode = entry.path.parent, 0o700
+    elif problem.code == "ssh-dir-permissions" and (entry.path or entry.public_path):
+        target, mode = (entry.path or entry.public_path).parent, 0o700  # type: ignore[union-attr]
     else:
         raise KeyFileError(f"sshdeck cannot fix {problem.code} by itself; run: {problem.fix}")
     try:
