@@ -8,7 +8,6 @@ keyring is tried before any passphrase prompt; a passphrase is stored only when 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -27,7 +26,7 @@ from tui.screens.modals import (
     EditCommentScreen,
 )
 from tui.screens.passphrase import AskPassphrase
-from tui.widgets.key_details import home_relative
+from tui.widgets.key_details import home_relative, home_tilde
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -35,11 +34,6 @@ if TYPE_CHECKING:
     _Base = Screen[None]
 else:
     _Base = object
-
-
-def _shown(text: str) -> str:
-    """Commands and messages with ``~`` for the home directory, as a person would type them."""
-    return text.replace(str(Path.home()) + "/", "~/")
 
 
 class KeyActions(_Base):
@@ -238,8 +232,8 @@ class KeyActions(_Base):
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(
                 f"Fix the permissions of {entry.name}?",
-                "\n".join(_shown(p.message) for p in problems),
-                "\n".join(_shown(p.fix) for p in problems),
+                "\n".join(home_tilde(p.message) for p in problems),
+                "\n".join(home_tilde(p.fix) for p in problems),
                 confirm_label="Run it",
             )
         )
@@ -251,5 +245,5 @@ class KeyActions(_Base):
         except SshDeckError as exc:
             self._fail(exc)
         else:
-            self.notify("Fixed: " + "; ".join(_shown(p.fix) for p in problems))
+            self.notify("Fixed: " + "; ".join(home_tilde(p.fix) for p in problems))
         self.rescan()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,15 @@ def home_relative(path: Path) -> str:
         return "~/" + str(path.relative_to(Path.home()))
     except ValueError:
         return str(path)
+
+
+def home_tilde(text: str) -> str:
+    """Messages and commands with ``~/`` for the home directory, as a person would type them.
+
+    A path inside shell quotes keeps its full form: ``'~/my keys'`` would not expand.
+    """
+    home = re.escape(str(Path.home()).rstrip("/") + "/")
+    return re.sub(rf"(?<!['\"]){home}", "~/", text)
 
 
 def _validity(after: int, before: int) -> str:
@@ -65,8 +75,8 @@ def describe(entry: KeyEntry, agent: bool = False) -> RenderableType:
         for problem in entry.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             mark = "✗ " if colour == "red" else "! "
-            parts.append(Text.assemble((mark, f"bold {colour}"), problem.message))
-            parts.append(Text.assemble("  fix: ", (problem.fix, "bold")))
+            parts.append(Text.assemble((mark, f"bold {colour}"), home_tilde(problem.message)))
+            parts.append(Text.assemble("  fix: ", (home_tilde(problem.fix), "bold")))
     return Group(*parts)
 
 
