@@ -362,3 +362,20 @@ def test_agent_keys_first_and_banner(
     config.write_text(f"Host *\n  IdentitiesOnly yes\n  IdentityFile {on_disk}\n")
     only = report(run_cli("test", target, "-p", str(server.port), "--json"))
     assert [k["path"] for k in only["offered_keys"]] == [str(on_disk)]
+
+
+def test_encrypted_key_passphrase_from_the_keyring(
+    login: tuple[str, str, Path], run_cli: RunCli, ssh_dir: Path
+) -> None:
+    from tui.core.secrets import store_passphrase
+
+    target, port, _key = login
+    locked = make_key(ssh_dir / "locked", "kept in the keyring")
+    home = Path("/home") / target.split("@")[0]
+    (home / ".ssh" / "authorized_keys").write_text(locked.with_suffix(".pub").read_text())
+    sha256 = ssh_keygen("-lf", str(locked)).stdout.split()[1]
+    assert store_passphrase(sha256, "kept in the keyring")
+    result = run_cli("test", target, "-p", port, "-i", str(locked), "-v")
+    assert result.returncode == 0, result.stderr
+    assert "found in the keyring" in result.stderr
+    assert "kept in the keyring" not in result.stderr.replace("found in the keyring", "")

@@ -164,13 +164,12 @@ class TesterScreen(Screen[None]):
         target = Target(target.user, target.host, port or target.port)
         key = self.query_one("#key", Select).value
         identities = () if key in (DEFAULT_KEYS, Select.BLANK) else (Path(str(key)),)
-        level = self.query_one("#verbosity", Select).value
         connect = ConnectOptions(
             target=target,
             identities=identities,
             timeout=self.timeout,
             ask_passphrase=self._ask_passphrase,
-            debug_level=int(level) if isinstance(level, int) else 1,
+            debug_level=3,  # keep every level: the verbosity picker only filters the view
         )
         return ProbeOptions(connect=connect)
 
