@@ -70,3 +70,34 @@ def test_no_agent(ssh_dir: Path, run_cli) -> None:  # type: ignore[no-untyped-de
         done = run_cli(*args)
         assert done.returncode == 1
         assert "No ssh-agent is running" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_add_prompts_on_a_terminal(ssh_dir: Path, ssh_agent) -> None:  # type: ignore[no-untyped-def]
+    """No -P and nothing in the keyring: the passphrase is asked on the terminal (util-linux
+    ``script`` provides a real pty as the controlling terminal)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    locked = keygen(ssh_dir / "id_ed25519", "ed25519", passphrase="typed at the prompt")
+    command = f"{sys.executable} -m tui agent add -f {locked}"
+    proc = subprocess.Popen(
+        ["script", "-qec", command, "/dev/null"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = b""
+    while b"Enter passphrase" not in seen:
+        chunk = proc.stdout.read1(256)
+        assert chunk, seen
+        seen += chunk
+    proc.stdin.write(b"typed at the prompt\n")
+    proc.stdin.flush()
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, seen + rest
+    assert b"Identity added" in rest and b"typed at the prompt" not in seen + rest
+    assert ssh_agent.fingerprints() == [_fp(Path(f"{locked}.pub"))]
