@@ -92,7 +92,7 @@ def test_add_prompts_on_a_terminal(ssh_dir: Path, ssh_agent) -> None:  # type: i
     assert proc.stdin is not None and proc.stdout is not None
     seen = b""
     while b"Enter passphrase" not in seen:
-        chunk = proc.stdout.read1(256)
+        chunk = proc.stdout.read1(256)  # type: ignore[attr-defined]
         assert chunk, seen
         seen += chunk
     proc.stdin.write(b"typed at the prompt\n")
