@@ -133,3 +133,28 @@ async def test_cancel_during_connect_leaves_nothing_running() -> None:
         assert task.cancelled()
     finally:
         silent.close()
+
+
+def test_diagnoses_of_network_errors() -> None:
+    import errno
+
+    from tui.core.diagnosis import diagnose
+
+    options = ConnectOptions(target=Target("root", "203.0.113.9", 22))
+    trace = Trace(host="203.0.113.9", port=22, user="root")
+    unreachable = OSError(errno.ENETUNREACH, "Network is unreachable")
+    code, diagnosis, fix = diagnose(unreachable, trace, options, "connect")
+    assert code == "network-unreachable" and "203.0.113.9" in diagnosis and fix
+    code, diagnosis, _ = diagnose(TimeoutError(), trace, options, "connect")
+    assert code == "timeout" and "did not answer within 15 s" in diagnosis
+    code, _, _ = diagnose(ConnectionResetError(errno.ECONNRESET, "reset"), trace, options, "kex")
+    assert code == "disconnected"
+    trace.auth_methods = ["publickey"]
+    code, diagnosis, fix = diagnose(_permission_denied(), trace, options, "authentication")
+    assert code == "auth-failed" and "no key was offered" in diagnosis
+
+
+def _permission_denied() -> Exception:
+    import asyncssh
+
+    return asyncssh.PermissionDenied("Permission denied")
