@@ -169,3 +169,36 @@ def test_random_authorized_keys_files_match_ssh_keygen(
         assert code != 0
     else:
         assert (code, ours) == (0, expected)
+
+
+def _variant(source: Path, target: Path, change: str) -> Path:
+    text = source.read_bytes()
+    if change == "mode-0644":  # ssh-keygen will not load it, so it cannot know the comment
+        target.write_bytes(text)
+        target.chmod(0o644)
+        return target
+    if change == "junk-after":
+        text += b"these words follow the key\n"
+    elif change == "indented":
+        text = b"".join(b"  " + line for line in text.splitlines(keepends=True))
+    elif change == "crlf":
+        text = text.replace(b"\n", b"\r\n")
+    target.write_bytes(text)
+    target.chmod(0o600)
+    return target
+
+
+@pytest.mark.parametrize("change", ["mode-0644", "junk-after", "indented", "crlf"])
+@pytest.mark.parametrize("fmt", [None, "PEM"])
+def test_private_key_files_are_read_as_ssh_keygen_reads_them(
+    tmp_path: Path, change: str, fmt: str | None
+) -> None:
+    source = keygen(tmp_path / "src", "rsa" if fmt else "ed25519", 1024 if fmt else None, fmt=fmt)
+    path = _variant(source, tmp_path / "key", change)
+    code, expected = _theirs(path)
+    try:
+        ours = "\n".join(fingerprint_report(str(path))) + "\n"
+    except SshDeckError:
+        assert code != 0
+    else:
+        assert (code, ours) == (0, expected)

@@ -223,7 +223,7 @@ def private_listing(path: str, data: bytes) -> Listed:
         except SshDeckError:
             pub_data = b""
         listed = try_load_public(pub_data, (path + ".pub").encode())
-    text = data.decode("ascii", errors="replace")
+    text = _as_ssh_keygen_reads_it(data)
     key = listed.key if listed else None
     comment = listed.comment if listed else None
     encrypted_pem = False
@@ -235,7 +235,7 @@ def private_listing(path: str, data: bytes) -> Listed:
             encrypted_pem = info.encrypted and info.public is None
         except SshDeckError:
             pass
-    if key is None or not comment:
+    if (key is None or not comment) and _permissions_ok(path):
         comment = None
         try:
             opened = open_private_key(text, None)
@@ -251,6 +251,41 @@ def private_listing(path: str, data: bytes) -> Listed:
             )
         raise KeyFormatError(f"{path} is not a key file; check the file name.")
     return Listed(key, comment)
+
+
+_OPENSSH_BEGIN = b"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+_OPENSSH_END = b"\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def _as_ssh_keygen_reads_it(data: bytes) -> str:
+    """The private key text as OpenSSH's parsers see it ("" when they would refuse it).
+
+    The OpenSSH format must start with its BEGIN line exactly (no indent, no CRLF); text after
+    the END line is ignored, for PEM too.
+    """
+    if b"OPENSSH PRIVATE KEY" in data.split(b"\n", 1)[0]:
+        end = data.find(_OPENSSH_END)
+        if not data.startswith(_OPENSSH_BEGIN) or end < 0:
+            return ""
+        data = data[: end + len(_OPENSSH_END)]
+    else:
+        lines = data.split(b"\n")
+        if not lines[0].startswith(b"-----BEGIN"):
+            return ""  # OpenSSL's PEM reader wants its BEGIN line at the start of a line
+        end_line = lines[0].strip().replace(b"BEGIN", b"END")
+        stripped = [line.strip() for line in lines]
+        if end_line in stripped:
+            data = b"\n".join(lines[: stripped.index(end_line) + 1]) + b"\n"
+    return data.decode("ascii", errors="replace")
+
+
+def _permissions_ok(path: str) -> bool:
+    """sshkey_perm_ok(): a private key of ours that others may read is not loaded."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_uid != os.getuid() or not st.st_mode & 0o077
 
 
 def _utf8_locale() -> bool:
