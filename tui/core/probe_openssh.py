@@ -34,6 +34,7 @@ from tui.core.trace import OfferedKey, Trace
 _LEVEL = re.compile(r"^debug([123]): ")
 _OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
 _ACCEPT = re.compile(r"^debug1: Server accepts key: (.+?) \S+ (SHA256:\S+)")
+_VERBOSE_ONLY = re.compile(r"^(OpenSSH_|Transferred: |Bytes per second: |  #\d+ )")
 _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
 
 
@@ -88,7 +89,10 @@ class _Reader:
     def feed(self, text: str) -> None:
         trace = self.trace
         match = _LEVEL.match(text)
-        trace.line(int(match.group(1)) if match else 0, text)
+        level = int(match.group(1)) if match else 0
+        if level == 0 and _VERBOSE_ONLY.match(text):
+            level = 1  # lines ssh prints only with -v
+        trace.line(level, text)
         body = text[len(match.group(0)) :] if match else text
         if body.startswith("Connecting to "):
             trace.end("resolve", True)
