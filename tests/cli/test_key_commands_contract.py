@@ -253,3 +253,28 @@ def test_each_fix_command_fixes_its_problem(run_cli: Run, tmp_path: Path) -> Non
         ssh_keygen("-l", "-f", str(keys / "mismatch.pub")).stdout.split()[1]
         == ssh_keygen("-l", "-f", str(keys / "mismatch")).stdout.split()[1]
     )
+
+
+def test_a_comment_with_a_line_break_is_refused(run_cli: Run, tmp_path: Path) -> None:
+    one_sentence_failure(run_cli("keygen", "-N", "", "-C", "two\nlines", "-f", str(tmp_path / "k")))
+    assert not (tmp_path / "k").exists()
+    key = keygen(tmp_path / "k", "ed25519", comment="one")
+    before = files_state(tmp_path)
+    one_sentence_failure(run_cli("comment", "-f", str(key), "-C", "two\nlines"))
+    assert files_state(tmp_path) == before
+
+
+def test_rewrites_go_through_a_symlink_like_ssh_keygen(run_cli: Run, tmp_path: Path) -> None:
+    store = tmp_path / "dotfiles"
+    store.mkdir()
+    keygen(store / "id", "ed25519", comment="linked")
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "id").symlink_to(store / "id")
+    (keys / "id.pub").symlink_to(store / "id.pub")
+    assert run_cli("passwd", "-f", str(keys / "id"), "-N", "via link").returncode == 0
+    assert run_cli("comment", "-f", str(keys / "id"), "-P", "via link", "-C", "c2").returncode == 0
+    assert (keys / "id").is_symlink() and (keys / "id.pub").is_symlink()
+    assert ssh_keygen("-y", "-P", "via link", "-f", str(store / "id")).stdout.endswith(" c2\n")
+    assert (store / "id.pub").read_text().endswith(" c2\n")
+    assert sorted(p.name for p in keys.iterdir()) == ["id", "id.pub"]  # no stray temp files

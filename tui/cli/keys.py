@@ -166,6 +166,7 @@ def _new_passphrase(args: argparse.Namespace) -> str:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from tui.core.generate import (
         KEY_FILE_NAMES,
+        check_comment,
         check_request,
         check_targets,
         default_comment,
@@ -187,9 +188,10 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         )
     if args.rounds < 1:
         raise InvalidArgument("KDF rounds (-a) must be at least 1; 16 is the default.")
+    comment = default_comment() if args.comment is None else args.comment
+    check_comment(comment)
     check_targets(path, overwrite=args.force)
     passphrase = _new_passphrase(args)
-    comment = default_comment() if args.comment is None else args.comment
     if not args.json:
         print(f"Generating public/private {key_type} key pair.")
     key = generate_private_key(key_type, bits, comment)

@@ -7,6 +7,7 @@ Generation is split in two so the UI can cancel between them: :func:`generate_pr
 from __future__ import annotations
 
 import getpass
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,7 @@ def generate_key_pair(
     """ssh-keygen in one call: check, generate, write."""
     path = Path(path).expanduser()
     check_request(key_type, bits)
+    check_comment(comment or "")
     check_targets(path, overwrite)
     key = generate_private_key(key_type, bits, default_comment() if comment is None else comment)
     return write_key_pair(key, path, passphrase, rounds, overwrite)
@@ -165,7 +167,9 @@ def _rewrite(
         rounds or info.rounds or DEFAULT_ROUNDS,
         cipher,
     )
-    atomic_write(path, text.encode(), 0o600, overwrite=True)
+    # Through a symlink (keys kept in a dotfiles repo...) the file it points to is rewritten,
+    # as ssh-keygen -p does, and the link stays.
+    atomic_write(Path(os.path.realpath(path)), text.encode(), 0o600, overwrite=True)
 
 
 def change_passphrase(
@@ -177,10 +181,15 @@ def change_passphrase(
     return opened
 
 
+def check_comment(comment: str) -> None:
+    """A comment ends the .pub line: a line break in it would break the file."""
+    if "\n" in comment or "\r" in comment:
+        raise InvalidArgument("A comment must fit on one line; remove the line break from it.")
+
+
 def change_comment(path: Path, comment: str, passphrase: str | None = None) -> PublicKey:
     """Set the comment inside the private key and in the .pub beside it."""
-    if "\n" in comment or "\r" in comment:
-        raise InvalidArgument("A comment must fit on one line.")
+    check_comment(comment)
     opened = open_private_key_file(path, passphrase)
     _rewrite(path, opened, passphrase if opened.info.encrypted else None, None, comment)
     public = public_key_from_blob(opened.public.blob, comment=comment)
@@ -191,7 +200,8 @@ def change_comment(path: Path, comment: str, passphrase: str | None = None) -> P
         except KeyFormatError:
             same = False
         if same:
-            atomic_write(pub_path, (public.line() + "\n").encode(), 0o644, overwrite=True)
+            real = Path(os.path.realpath(pub_path))
+            atomic_write(real, (public.line() + "\n").encode(), 0o644, overwrite=True)
     return public
 
 
