@@ -87,4 +87,7 @@ def test_unknown_ssh_option_is_refused_before_connecting(run_cli, ssh_dir: Path)
     pub = _make_key(ssh_dir)
     result = run_cli("copy-id", "-i", str(pub), "-o", "StrictHostKeyChecking=no", "127.0.0.1")
     assert result.returncode == 2
+    assert "--accept-new" in result.stderr
+    result = run_cli("copy-id", "-i", str(pub), "-o", "ProxyCommand=nc %h %p", "127.0.0.1")
+    assert result.returncode == 2
     assert "UserKnownHostsFile" in result.stderr

@@ -132,7 +132,8 @@ def test_config_alias_gives_host_port_and_user(
     )
     result = run_cli(
         "copy-id", "-i", str(copy_key.with_suffix(".pub")), "-F", str(config),
-        "-o", f"UserKnownHostsFile={copy_host.known_hosts}", "--password-stdin", "--json", "lab",
+        "-o", f"UserKnownHostsFile={tmp_path / 'kh'}", "-o", "StrictHostKeyChecking=accept-new",
+        "--password-stdin", "--json", "lab",
         input=copy_host.user.password + "\n",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -144,3 +145,6 @@ def test_config_alias_gives_host_port_and_user(
         "installed",
     )
     assert copy_host.ssh_login(copy_key).stdout.strip() == "ok"
+    assert (tmp_path / "kh").read_text().split()[:2] == copy_host.server.known_hosts_line().split()[
+        :2
+    ]

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         metavar="UserKnownHostsFile=FILE",
-        help="ssh option; UserKnownHostsFile is understood",
+        help="ssh option: UserKnownHostsFile=FILE or StrictHostKeyChecking=accept-new",
     )
     parser.add_argument(
         "--accept-new", action="store_true", help="trust and record unknown host keys"
@@ -91,19 +91,34 @@ def public_key_path(given: Path) -> Path:
     return given
 
 
-def known_hosts_option(options: list[str]) -> Path | None:
+def ssh_options(options: list[str]) -> tuple[Path | None, bool]:
+    """The ``-o`` options understood: (UserKnownHostsFile, StrictHostKeyChecking=accept-new).
+
+    StrictHostKeyChecking=yes is the default anyway; =no is refused, since a host key must be
+    checked before a password or a key goes to the host.
+    """
     known: Path | None = None
+    accept_new = False
     for option in options:
         name, sep, value = option.partition("=")
         if not sep:
             name, _, value = option.strip().partition(" ")
-        if name.strip().lower() == "userknownhostsfile" and value.strip():
-            known = Path(value.strip()).expanduser()
+        name, value = name.strip().lower(), value.strip()
+        if name == "userknownhostsfile" and value:
+            known = Path(value).expanduser()
+        elif name == "stricthostkeychecking" and value.lower() in ("accept-new", "yes", "ask"):
+            accept_new = accept_new or value.lower() == "accept-new"
+        elif name == "stricthostkeychecking":
+            raise InvalidArgument(
+                f"-o {option} would skip the host key check; use --accept-new to trust a new "
+                "host, and check a changed one before going on."
+            )
         else:
             raise InvalidArgument(
-                f"The option {option!r} is not supported; only -o UserKnownHostsFile=FILE is."
+                f"The option {option!r} is not supported; use -o UserKnownHostsFile=FILE or "
+                "-o StrictHostKeyChecking=accept-new."
             )
-    return known
+    return known, accept_new
 
 
 def _result_line(result: HostResult) -> str:
@@ -130,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("give at least one [user@]HOST or --hosts-file")
     try:
         targets = [parse_target(text) for text in args.hosts]
-        known_hosts = known_hosts_option(args.ssh_options)
+        known_hosts, accept_new = ssh_options(args.ssh_options)
     except InvalidArgument as exc:
         args.parser.error(str(exc))
     if args.hosts_file is not None:
@@ -167,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             identities=identities,
             config_file=args.config,
             known_hosts_file=known_hosts,
-            accept_new=args.accept_new,
+            accept_new=args.accept_new or accept_new,
             password=password,
             use_agent=not args.password_stdin and not identities,
         )
