@@ -313,6 +313,9 @@ def test_usage_errors_exit_2(run_cli: RunCli) -> None:
     assert run_cli("test", "host", "-o", "ProxyCommand=nc").returncode == 2
     assert run_cli("test", "@host").returncode == 2
     assert run_cli("test").returncode == 2
+    missing = run_cli("test", "host", "-F", "/nonexistent/config")
+    assert missing.returncode == 2 and "check -F" in missing.stderr
+    assert run_cli("test", "host", "-i", "/nonexistent/key").returncode == 2
 
 
 def test_proxy_jump_from_config(

@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
         target = parse_target(args.target)
         if args.port is not None and not 0 < args.port < 65536:
             raise UsageError("The port must be a number from 1 to 65535.")
+        if args.config_file is not None and not args.config_file.is_file():
+            raise UsageError(f"Cannot read the config file {args.config_file}; check -F.")
+        for key in args.identities:
+            if not key.expanduser().is_file():
+                raise UsageError(f"No key file {key}; check the path given with -i.")
         if args.timeout <= 0:
             raise UsageError("The timeout must be a positive number of seconds.")
     except (UsageError, InvalidTarget) as exc:
