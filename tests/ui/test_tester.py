@@ -206,3 +206,17 @@ async def test_bad_input_is_one_sentence(ssh_dir: Path) -> None:
         await pilot.pause()
         assert not screen.running and screen.result is None
         assert any("Type a host" in str(n.message) for n in app._notifications)
+
+
+async def test_target_completes_from_ssh_config(ssh_dir: Path) -> None:
+    (ssh_dir / "config").write_text(
+        "Host prod-box staging\n  HostName 10.0.0.1\nHost *\n  User me\n"
+    )
+    assert tester.config_hosts() == ["prod-box", "staging"]
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tester(pilot, tester.TesterScreen())
+        await type_text(pilot, "pro")
+        await pilot.pause()
+        await pilot.press("right")
+        assert screen.query_one("#target").value == "prod-box"  # type: ignore[attr-defined]
