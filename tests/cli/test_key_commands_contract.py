@@ -278,3 +278,14 @@ def test_rewrites_go_through_a_symlink_like_ssh_keygen(run_cli: Run, tmp_path: P
     assert ssh_keygen("-y", "-P", "via link", "-f", str(store / "id")).stdout.endswith(" c2\n")
     assert (store / "id.pub").read_text().endswith(" c2\n")
     assert sorted(p.name for p in keys.iterdir()) == ["id", "id.pub"]  # no stray temp files
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("rsa", "PEM"), ("ecdsa", "PKCS8"), ("ed25519", None)])
+@pytest.mark.parametrize("passphrase", ["", "pem pass phrase"])
+def test_pub_prints_what_ssh_keygen_y_prints(
+    run_cli: Run, tmp_path: Path, kind: str, fmt: str | None, passphrase: str
+) -> None:
+    key = keygen(tmp_path / "k", kind, 1024 if kind == "rsa" else None, passphrase, "c", fmt)
+    ours = run_cli("pub", "-f", str(key), "-P", passphrase)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == ssh_keygen("-y", "-P", passphrase, "-f", str(key)).stdout

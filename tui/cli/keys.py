@@ -305,7 +305,9 @@ def cmd_pub(args: argparse.Namespace) -> int:
     if passphrase is None and info.encrypted and info.public is None:
         passphrase = ask_secret(f"Enter passphrase for {args.file}: ")
     public = derive_public_key(args.file, passphrase)
-    if not public.comment and info.encrypted:
+    if not public.comment and info.encrypted and passphrase is None:
+        # Only the clear public half was read (no passphrase asked): the comment, which lives
+        # in the encrypted part, is taken from the .pub when that holds the same key.
         public = _comment_from_pub(args.file, public)
     target = public_path_for(args.file)
     if args.write:
