@@ -177,10 +177,10 @@ async def test_escape_cancels_then_goes_back(isolated_home: Path, silent_listene
             await asyncio.sleep(0.02)
             if _rows(panel) and _rows(panel)[0][1] != "· waiting":
                 break
-        assert panel.running
+        assert panel.running and panel.query_one("#hosts-install", Button).disabled
         await pilot.press("escape")
         await pilot.pause()
-        assert not panel.running
+        assert not panel.running and not panel.query_one("#hosts-install", Button).disabled
         assert _rows(panel)[0][1] == "- cancelled"
         assert isinstance(app.screen, UploadScreen)
         await pilot.press("escape")

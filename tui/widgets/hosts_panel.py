@@ -204,6 +204,11 @@ class HostsPanel(Vertical):
     def on_mount(self) -> None:
         self._show_key()
 
+    def watch_running(self, running: bool) -> None:
+        """One run at a time: Install waits until every host has answered or escape."""
+        if self.is_mounted:
+            self.query_one("#hosts-install", Button).disabled = running
+
     # -- form --------------------------------------------------------------------------------
 
     @property
