@@ -3,8 +3,8 @@
 The pure helpers (merging a key into the file's content, reading a hosts file) are separate from
 the network part so that they can be tested byte for byte. Logging in is the tester's code
 (:func:`tui.core.connect.open_connection`), so host keys are checked exactly as ``sshdeck test``
-checks them. The file is changed through SFTP, never through a remote shell, so no quoting can
-go wrong, and it is replaced atomically (temporary file + rename, same mode).
+checks them. The file is read and replaced by :mod:`tui.core.upload.remote_files` (SFTP, or a
+constant ``sh`` script on hosts without SFTP), atomically: temporary file + rename, same mode.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ async def _login_fails(
 
 
 @contextlib.contextmanager
-def _trial_known_hosts(options: ConnectOptions) -> Any:
+def _trial_known_hosts(options: ConnectOptions, user_file: Path) -> Any:
     """For a dry run with accept-new: trust new host keys in a scratch copy, not in the real file."""
     if not options.accept_new:
         yield options
@@ -228,8 +228,8 @@ def _trial_known_hosts(options: ConnectOptions) -> Any:
     scratch = Path(tempfile.mkdtemp(prefix="sshdeck-dry-"))
     try:
         copy = scratch / "known_hosts"
-        if options.known_hosts_path.exists():
-            shutil.copyfile(options.known_hosts_path, copy)
+        if user_file.is_file():
+            shutil.copyfile(user_file, copy)
         yield replace(options, known_hosts_file=copy)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -266,7 +266,9 @@ async def install(
         report("connecting")
         resolved = resolve_config(options)  # ~/.ssh/config may give the port and the user
         port, user = resolved.port, resolved.user
-        with _trial_known_hosts(options) if dry_run else contextlib.nullcontext(options) as opts:
+        user_file = resolved.known_hosts[0]  # where accept-new would write
+        trial = _trial_known_hosts(options, user_file) if dry_run else None
+        with trial or contextlib.nullcontext(options) as opts:
             conn = await open_connection(opts)
         async with conn:
             report("checking")
