@@ -214,3 +214,19 @@ async def test_targets_complete_from_ssh_config(isolated_home: Path) -> None:
         await pilot.press("right")
         assert targets.value == "db root@web-1"
         assert "web-1, db" in str(panel.query_one("#hosts-config-hint").render())
+
+
+async def test_target_picks_the_tab_and_keys_switch_it(isolated_home: Path) -> None:
+    public = _install_key(isolated_home)
+    app = UploadApp(public, target="stratos")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tabs = app.screen.query_one("#upload-tabs", TabbedContent)
+        assert tabs.active == "upload-stratos"
+        await pilot.press("ctrl+o")
+        assert tabs.active == "upload-hosts"
+        await pilot.press("ctrl+s")
+        assert tabs.active == "upload-stratos"
+        await pilot.press("escape")  # nothing runs: back to where the pane was opened from
+        await pilot.pause()
+        assert not isinstance(app.screen, UploadScreen)
