@@ -159,7 +159,8 @@ def _rewrite(
 ) -> None:
     entry = openssh_format.PrivateEntry(opened.entry.key_type, opened.entry.fields, comment)
     info = opened.info
-    cipher = info.cipher if info.cipher in openssh_format.CIPHERS else openssh_format.DEFAULT_CIPHER
+    writable = openssh_format.WRITABLE_CIPHERS
+    cipher = info.cipher if info.cipher in writable else openssh_format.DEFAULT_CIPHER
     text = openssh_format.build(
         opened.public.blob,
         entry,

@@ -30,7 +30,11 @@ CIPHERS = {
     "aes256-cbc": (32, 16, 16, "cbc"),
     "aes128-gcm@openssh.com": (16, 12, 16, "gcm"),
     "aes256-gcm@openssh.com": (32, 12, 16, "gcm"),
+    # read only (ssh-keygen -Z writes them; sshdeck rewrites such keys with aes256-ctr)
+    "chacha20-poly1305@openssh.com": (64, 0, 8, "chacha"),
+    "3des-cbc": (24, 8, 8, "3des"),
 }
+WRITABLE_CIPHERS = tuple(name for name, spec in CIPHERS.items() if spec[3] in ("ctr", "cbc", "gcm"))
 
 
 @dataclass(frozen=True)
@@ -107,13 +111,47 @@ def parse_container(data: bytes) -> Container:
     public = tuple(reader.string() for _ in range(count))
     private = reader.string()
     tag = reader.rest()
-    if cipher != "none" and cipher not in CIPHERS:
-        raise UnsupportedKeyError(
-            f"The key is encrypted with {cipher}, which sshdeck cannot open; use ssh-keygen -p to re-encrypt it."
-        )
-    if cipher != "none" and kdf != "bcrypt":
-        raise UnsupportedKeyError(f"The key uses the {kdf} KDF, which sshdeck cannot open.")
+    # An unknown cipher or KDF only matters to decrypt(): the public half is readable anyway.
     return Container(cipher, kdf, kdf_options, public, private, tag)
+
+
+def _check_openable(container: Container) -> None:
+    if container.cipher not in CIPHERS:
+        raise UnsupportedKeyError(
+            f"The key is encrypted with {container.cipher}, which sshdeck cannot open; "
+            "use ssh-keygen -p to re-encrypt it."
+        )
+    if container.kdf != "bcrypt":
+        raise UnsupportedKeyError(
+            f"The key uses the {container.kdf} KDF, which sshdeck cannot open."
+        )
+
+
+def _chacha20_poly1305_open(key: bytes, blob: bytes, tag: bytes) -> bytes:
+    """OpenSSH's chacha20-poly1305 with sequence number 0, no additional data (cipher-chachapoly.c).
+
+    The 64-bit counter and 64-bit nonce of the original ChaCha20 map to cryptography's 16-byte
+    nonce as counter (little-endian) then nonce.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+    from cryptography.hazmat.primitives.poly1305 import Poly1305
+
+    main_key = key[:32]
+    seq = (0).to_bytes(8, "big")
+    poly_key = (
+        Cipher(algorithms.ChaCha20(main_key, (0).to_bytes(8, "little") + seq), None)
+        .encryptor()
+        .update(bytes(32))
+    )
+    try:
+        Poly1305.verify_tag(poly_key, blob, tag)
+    except InvalidSignature:
+        raise WrongPassphrase(
+            "The passphrase is wrong; try again (it is case-sensitive)."
+        ) from None
+    decryptor = Cipher(algorithms.ChaCha20(main_key, (1).to_bytes(8, "little") + seq), None)
+    return decryptor.decryptor().update(blob)
 
 
 def _derive(passphrase: str, kdf_options: bytes, key_len: int, iv_len: int) -> tuple[bytes, bytes]:
@@ -132,6 +170,10 @@ def _cipher(name: str, key: bytes, iv: bytes, tag: bytes | None = None):  # type
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     mode_name = CIPHERS[name][3]
+    if mode_name == "3des":
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+
+        return Cipher(TripleDES(key), modes.CBC(iv))
     mode = {"ctr": modes.CTR, "cbc": modes.CBC}.get(mode_name)
     if mode is not None:
         return Cipher(algorithms.AES(key), mode(iv))
@@ -176,9 +218,16 @@ def decrypt(container: Container, passphrase: str | None) -> PrivateEntry:
     if container.encrypted:
         if passphrase is None:
             raise PassphraseRequired("The key is protected by a passphrase; give it to continue.")
+        _check_openable(container)
         key_len, iv_len, _block, mode = CIPHERS[container.cipher]
         key, iv = _derive(passphrase, container.kdf_options, key_len, iv_len)
-        if mode == "gcm":
+        if mode == "chacha":
+            if len(container.tag) < 16 or len(blob) % 8:
+                raise KeyFormatError(
+                    "The encrypted key is cut short; restore the file from a backup."
+                )
+            blob = _chacha20_poly1305_open(key, blob, container.tag[:16])
+        elif mode == "gcm":
             if len(container.tag) < 16:
                 raise KeyFormatError(
                     "The encrypted key is cut short; restore the file from a backup."
