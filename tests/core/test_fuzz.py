@@ -88,6 +88,8 @@ def test_cli_on_mutated_files_exits_0_or_1_with_one_sentence(
         for argv in (
             ["fingerprint", "-v", "-f", str(path)],
             ["pub", "-f", str(path), "-P", "x"],
+            ["comment", "-f", str(path), "-C", "c", "-P", "x"],
+            ["passwd", "-f", str(path), "-P", "x", "-N", "new passphrase", "-a", "1"],
             ["list", "--json", "--dir", tmp],
         ):
             err = io.StringIO()
