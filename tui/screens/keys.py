@@ -100,6 +100,7 @@ class KeysScreen(KeyActions, Screen[None]):
         self.trash: list[TrashRecord] = []
         self.select_next: str | None = None
         self.applicable: tuple[bool | None, ...] = ()
+        self.by_name: dict[str, KeyEntry] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -194,6 +195,7 @@ class KeysScreen(KeyActions, Screen[None]):
 
     def show_result(self, result: ScanResult, signature: tuple[object, ...]) -> None:
         self.result, self.signature = result, signature
+        self.by_name = {e.name: e for e in result.keys}
         self.refresh_table()
 
     def visible_entries(self) -> list[KeyEntry]:
@@ -246,14 +248,18 @@ class KeysScreen(KeyActions, Screen[None]):
     def update_selected(self) -> None:
         name = self.query_one(KeyTable).selected_name
         entry = None
-        if self.result is not None and name is not None and self.query_one(KeyTable).display:
-            entry = next((e for e in self.result.keys if e.name == name), None)
+        if name is not None and self.query_one(KeyTable).display:
+            entry = self.by_name.get(name)
         self.selected = entry
         applicable = tuple(self.check_action(b.action, ()) for b in self.all_actions())
         if applicable != self.applicable:
             self.applicable = applicable
             # after the frame that shows the new selection: the footer rebuild can wait 16 ms
             self.call_after_refresh(self.refresh_bindings)
+        self.paint_details()
+
+    def paint_details(self) -> None:
+        entry = self.selected
         loaded = entry is not None and entry.public.sha256 in self.agent_keys
         self.query_one(KeyDetails).show(entry, self.art_hash, loaded)
 

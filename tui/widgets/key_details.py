@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -44,40 +43,45 @@ def _validity(after: int, before: int) -> str:
     return f"from {start} to {end}"
 
 
-def describe(entry: KeyEntry, agent: bool = False) -> RenderableType:
-    """A Rich renderable of the key's facts, public line, certificate and problems."""
+def describe(entry: KeyEntry, agent: bool = False) -> Text:
+    """The key's facts, public line, certificate and problems as one Text.
+
+    One Text rather than a Rich table: the pane is redrawn on every cursor move, and a table
+    costs a measuring pass per draw.
+    """
     public = entry.public
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
+    rows: list[tuple[str, str]] = []
     if entry.path is not None:
-        facts.add_row("Private key", home_relative(entry.path))
-    facts.add_row(
-        "Public key", home_relative(entry.public_path) if entry.public_path else "(no .pub file)"
+        rows.append(("Private key", home_relative(entry.path)))
+    rows.append(
+        ("Public key", home_relative(entry.public_path) if entry.public_path else "(no .pub file)")
     )
-    facts.add_row("Type", f"{public.label} {public.bits} bits")
-    facts.add_row("SHA256", public.sha256)
-    facts.add_row("MD5", public.md5)
-    facts.add_row("Comment", public.comment or "(none)")
+    rows.append(("Type", f"{public.label} {public.bits} bits"))
+    rows.append(("SHA256", public.sha256))
+    rows.append(("MD5", public.md5))
+    rows.append(("Comment", public.comment or "(none)"))
     if entry.encrypted is not None:
-        facts.add_row("Passphrase", "yes" if entry.encrypted else "none")
-    facts.add_row("ssh-agent", "loaded" if agent else "not loaded")
+        rows.append(("Passphrase", "yes" if entry.encrypted else "none"))
+    rows.append(("ssh-agent", "loaded" if agent else "not loaded"))
     cert = public.certificate
     if cert is not None:
-        facts.add_row("Certificate", f"{cert.cert_type} certificate, id {cert.key_id!r}")
-        facts.add_row("Principals", ", ".join(cert.principals) or "(any)")
-        facts.add_row("Valid", _validity(cert.valid_after, cert.valid_before))
-        facts.add_row("Signed by", cert.signing_key_sha256)
-    facts.add_row("Public line", Text(public.line(), overflow="fold"))
-    parts: list[RenderableType] = [facts]
-    if entry.problems:
-        parts.append(Text(""))
-        for problem in entry.problems:
-            colour = "red" if problem.severity == "error" else "yellow"
-            mark = "✗ " if colour == "red" else "! "
-            parts.append(Text.assemble((mark, f"bold {colour}"), home_tilde(problem.message)))
-            parts.append(Text.assemble("  fix: ", (home_tilde(problem.fix), "bold")))
-    return Group(*parts)
+        rows.append(("Certificate", f"{cert.cert_type} certificate, id {cert.key_id!r}"))
+        rows.append(("Principals", ", ".join(cert.principals) or "(any)"))
+        rows.append(("Valid", _validity(cert.valid_after, cert.valid_before)))
+        rows.append(("Signed by", cert.signing_key_sha256))
+    text = Text(overflow="fold")
+    for label, value in rows:
+        text.append(f"{label:<13}", style="bold")
+        text.append(value + "\n")
+    text.append("Public line\n", style="bold")
+    text.append(public.line())
+    for problem in entry.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        text.append("\n✗ " if colour == "red" else "\n! ", style=f"bold {colour}")
+        text.append(home_tilde(problem.message))
+        text.append("\n  fix: ")
+        text.append(home_tilde(problem.fix), style="bold")
+    return text
 
 
 def art(entry: KeyEntry, art_hash: str = "sha256") -> RenderableType:
@@ -98,12 +102,15 @@ class KeyDetails(Horizontal):
     KeyDetails > #details-body { width: 1fr; }
     """
 
+    shown: KeyEntry | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="details-art")
         yield Static(id="details-body")
 
     def show(self, entry: KeyEntry | None, art_hash: str = "sha256", agent: bool = False) -> None:
         self.display = entry is not None
+        self.shown = entry
         if entry is not None:
             self.query_one("#details-art", Static).update(art(entry, art_hash))
             self.query_one("#details-body", Static).update(describe(entry, agent))
