@@ -123,3 +123,37 @@ def test_snapshot_delete_confirmation(ssh_dir: Path, snap_compare: Any) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(ssh_dir), terminal_size=SIZE, run_before=ready)
+
+
+async def test_new_key_through_the_wizard_is_selected_in_the_list(ssh_dir: Path) -> None:
+    """n, the wizard by keystrokes (ed25519, default file, comment, passphrase twice), then
+    back on the list the new key is there and selected; ssh-keygen reads it."""
+    import subprocess
+
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen))
+        await pilot.press("enter", "enter", "end", "ctrl+u")
+        await type_text(pilot, "me@here")
+        await pilot.press("enter")
+        await type_text(pilot, "tall tree 42 river")
+        await pilot.press("enter")
+        await type_text(pilot, "tall tree 42 river")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (ssh_dir / "id_ed25519.pub").exists(), timeout=60)
+        await wait_for(pilot, lambda: screen.by_name.get("id_ed25519") is not None)
+        while app.screen is not screen:
+            await pilot.press("escape")
+        await wait_for(
+            pilot, lambda: screen.selected is not None and screen.selected.name == "id_ed25519"
+        )
+        assert screen.selected.encrypted and screen.selected.comment == "me@here"
+        done = subprocess.run(
+            ["ssh-keygen", "-y", "-P", "tall tree 42 river", "-f", str(ssh_dir / "id_ed25519")],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0 and done.stdout.startswith("ssh-ed25519 ")
