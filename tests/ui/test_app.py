@@ -133,7 +133,7 @@ async def test_new_key_through_the_wizard_is_selected_in_the_list(ssh_dir: Path)
     install_app_keys(ssh_dir, ("id_rsa",))
     app = make_app(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
+        screen: Any = await loaded(pilot)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen))
         await pilot.press("enter", "enter", "end", "ctrl+u")
