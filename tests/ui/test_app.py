@@ -148,9 +148,13 @@ async def test_new_key_through_the_wizard_is_selected_in_the_list(ssh_dir: Path)
         while app.screen is not screen:
             await pilot.press("escape")
         await wait_for(
-            pilot, lambda: screen.selected is not None and screen.selected.name == "id_ed25519"
+            pilot,
+            lambda: (
+                app.keys_screen.selected is not None
+                and app.keys_screen.selected.name == "id_ed25519"
+            ),
         )
-        assert screen.selected.encrypted and screen.selected.comment == "me@here"
+        assert app.keys_screen.selected.encrypted and app.keys_screen.selected.comment == "me@here"
         done = subprocess.run(
             ["ssh-keygen", "-y", "-P", "tall tree 42 river", "-f", str(ssh_dir / "id_ed25519")],
             capture_output=True,
