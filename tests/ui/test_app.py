@@ -154,7 +154,8 @@ async def test_new_key_through_the_wizard_is_selected_in_the_list(ssh_dir: Path)
                 and app.keys_screen.selected.name == "id_ed25519"
             ),
         )
-        assert app.keys_screen.selected.encrypted and app.keys_screen.selected.comment == "me@here"
+        chosen = app.keys_screen.selected
+        assert chosen is not None and chosen.encrypted and chosen.comment == "me@here"
         done = subprocess.run(
             ["ssh-keygen", "-y", "-P", "tall tree 42 river", "-f", str(ssh_dir / "id_ed25519")],
             capture_output=True,
