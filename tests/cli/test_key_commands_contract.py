@@ -289,3 +289,17 @@ def test_pub_prints_what_ssh_keygen_y_prints(
     ours = run_cli("pub", "-f", str(key), "-P", passphrase)
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout == ssh_keygen("-y", "-P", passphrase, "-f", str(key)).stdout
+
+
+def test_passwd_and_comment_print_what_ssh_keygen_prints(run_cli: Run, tmp_path: Path) -> None:
+    ours = keygen(tmp_path / "ours", "ed25519", passphrase="first pass", comment="old")
+    theirs = keygen(tmp_path / "theirs", "ed25519", passphrase="first pass", comment="old")
+    for args in (
+        ["-c", "-C", "new one", "-P", "first pass"],
+        ["-p", "-P", "first pass", "-N", "second pass"],
+        ["-p", "-P", "second pass", "-N", ""],
+    ):
+        command = {"-c": ["comment", "-C", args[2], "-P", args[4]], "-p": ["passwd", *args[1:]]}
+        mine = run_cli(*command[args[0]], "-f", str(ours))
+        expected = ssh_keygen(*args, "-f", str(theirs))
+        assert (mine.returncode, mine.stdout) == (expected.returncode, expected.stdout)

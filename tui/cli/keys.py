@@ -272,22 +272,22 @@ def cmd_passwd(args: argparse.Namespace) -> int:
             old = ask_secret("Enter old passphrase: ")
         if new is None:
             new = ask_new_passphrase("Enter new passphrase (empty for no passphrase): ")
-    change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
-    if new:
-        print("Your identification has been saved with the new passphrase.")
-    else:
-        print("The passphrase was removed; the key is now stored without one.")
+    opened = change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
+    # What ssh-keygen -p prints, for adding, changing and removing alike.
+    print(f"Key has comment '{opened.comment}'")
+    print("Your identification has been saved with the new passphrase.")
     return 0
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    from tui.core.generate import change_comment
+    from tui.core.generate import replace_comment
 
     # An unencrypted key needs no passphrase: then stdin may be empty.
     wanted = args.passphrase_stdin and args.passphrase is None and _is_encrypted(args.file)
     lines = read_stdin_lines(1) if wanted else None
     passphrase = _existing_passphrase(args, args.passphrase, lines)
-    public = change_comment(args.file, args.comment, passphrase)
+    old, public = replace_comment(args.file, args.comment, passphrase)
+    print(f"Old comment: {old}")  # the two lines ssh-keygen -c prints
     print(f"Comment '{public.comment}' applied")
     return 0
 

@@ -48,9 +48,14 @@ class KeyPairFiles:
 def default_comment() -> str:
     """``user@hostname``, as ssh-keygen uses."""
     try:
-        user = getpass.getuser()
-    except Exception:
-        user = "user"
+        import pwd
+
+        user = pwd.getpwuid(os.getuid()).pw_name  # the passwd entry, as ssh-keygen reads it
+    except (ImportError, KeyError):
+        try:
+            user = getpass.getuser()
+        except Exception:
+            user = "user"
     return f"{user}@{socket.gethostname()}"
 
 
@@ -190,6 +195,13 @@ def check_comment(comment: str) -> None:
 
 def change_comment(path: Path, comment: str, passphrase: str | None = None) -> PublicKey:
     """Set the comment inside the private key and in the .pub beside it."""
+    return replace_comment(path, comment, passphrase)[1]
+
+
+def replace_comment(
+    path: Path, comment: str, passphrase: str | None = None
+) -> tuple[str, PublicKey]:
+    """:func:`change_comment` that also returns the old comment (ssh-keygen -c shows it)."""
     check_comment(comment)
     opened = open_private_key_file(path, passphrase)
     _rewrite(path, opened, passphrase if opened.info.encrypted else None, None, comment)
@@ -203,7 +215,7 @@ def change_comment(path: Path, comment: str, passphrase: str | None = None) -> P
         if same:
             real = Path(os.path.realpath(pub_path))
             atomic_write(real, (public.line() + "\n").encode(), 0o644, overwrite=True)
-    return public
+    return opened.comment, public
 
 
 def derive_public_key(path: Path, passphrase: str | None = None) -> PublicKey:
