@@ -202,3 +202,30 @@ def test_private_key_files_are_read_as_ssh_keygen_reads_them(
         assert code != 0
     else:
         assert (code, ours) == (0, expected)
+
+
+@pytest.mark.parametrize("name", ["sk-ed25519", "sk-ecdsa"])
+def test_hand_built_security_key_private_files(tmp_path: Path, name: str) -> None:
+    """A security-key private file (key handle instead of a secret) built by hand: ssh-keygen
+    reads what we write, fingerprints agree, and a passphrase change keeps every field."""
+    import base64
+
+    from tui.core import openssh_format, wire
+    from tui.core.generate import change_passphrase
+
+    blob = base64.b64decode(sk_public_lines()[name].split()[1])
+    reader = wire.WireReader(blob)
+    key_type = reader.text()
+    public_fields = reader.rest()  # [curve, point | pk], application
+    handle = bytes([1]) + wire.string(b"key handle") + wire.string(b"")
+    entry = openssh_format.PrivateEntry(key_type, public_fields + handle, "yubi@desk")
+    path = tmp_path / "id_sk"
+    path.write_text(openssh_format.build(blob, entry, None))
+    path.chmod(0o600)
+    for flags in ((), ("-v",), ("-E", "md5")):
+        assert _ours(path, *flags) == _theirs(path, *flags)
+    change_passphrase(path, None, "sk pass", rounds=2)
+    line = subprocess.run(
+        ["ssh-keygen", "-y", "-P", "sk pass", "-f", str(path)], capture_output=True, text=True
+    ).stdout
+    assert line == f"{key_type} {base64.b64encode(blob).decode()} yubi@desk\n"
