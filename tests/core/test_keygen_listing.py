@@ -229,3 +229,15 @@ def test_hand_built_security_key_private_files(tmp_path: Path, name: str) -> Non
         ["ssh-keygen", "-y", "-P", "sk pass", "-f", str(path)], capture_output=True, text=True
     ).stdout
     assert line == f"{key_type} {base64.b64encode(blob).decode()} yubi@desk\n"
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("ed25519", None), ("ecdsa", "PEM"), ("rsa", "PKCS8")])
+def test_encrypted_private_key_without_pub(tmp_path: Path, kind: str, fmt: str | None) -> None:
+    """OpenSSH format: fingerprint of the clear public half, "no comment"; PEM: both refuse."""
+    key = keygen(tmp_path / "k", kind, 1024 if kind == "rsa" else None, "pass phrase", "c", fmt)
+    key.with_name("k.pub").unlink()
+    code, expected = _theirs(key)
+    ours_code, ours = _ours(key)
+    assert (ours_code == 0, ours) == (code == 0, expected)
+    if fmt is None:
+        assert ours.endswith(" no comment (ED25519)\n")
