@@ -83,13 +83,14 @@ class KeysScreen(KeyActions, Screen[None]):
         Binding("r", "rescan", "Rescan", show=False, tooltip="Read the key directory again"),
     ]
 
-    # not bindings=True: the footer would be rebuilt on every cursor move; ``selected`` is set
+    # Not bindings=True: the footer would be rebuilt on every cursor move. Whatever changes
+    # what applies calls sync_bindings, which rebuilds it only when that really changed.
     # by update_selected, which refreshes the bindings only when what applies changed
     selected: reactive[KeyEntry | None] = reactive(None)
-    agent_keys: reactive[frozenset[str]] = reactive(frozenset(), bindings=True)
-    agent_message: reactive[str | None] = reactive(None, bindings=True)  # None: agent reachable
-    undo_count: reactive[int] = reactive(0, bindings=True)
-    filter_text: reactive[str] = reactive("", bindings=True)
+    agent_keys: reactive[frozenset[str]] = reactive(frozenset())
+    agent_message: reactive[str | None] = reactive(None)  # None: agent reachable
+    undo_count: reactive[int] = reactive(0)
+    filter_text: reactive[str] = reactive("")
     art_hash: reactive[str] = reactive("sha256")
 
     def __init__(self, directory: Path) -> None:
@@ -185,6 +186,20 @@ class KeysScreen(KeyActions, Screen[None]):
         else:
             self.agent_keys, self.agent_message = frozenset(k.sha256 for k in keys), None
 
+    def sync_bindings(self) -> None:
+        """Grey out or enable footer keys, only when what applies changed (a rebuild is costly)."""
+        applicable = tuple(self.check_action(b.action, ()) for b in self.all_actions())
+        if applicable != self.applicable:
+            self.applicable = applicable
+            # after the frame that shows the new selection: the footer can follow 16 ms later
+            self.call_after_refresh(self.refresh_bindings)
+
+    def watch_undo_count(self) -> None:
+        self.sync_bindings()
+
+    def watch_filter_text(self) -> None:
+        self.sync_bindings()
+
     def watch_agent_keys(self) -> None:
         if self.is_mounted and self.result is not None:
             self.refresh_table()
@@ -192,6 +207,7 @@ class KeysScreen(KeyActions, Screen[None]):
     def watch_agent_message(self) -> None:
         if self.is_mounted:
             self.update_status()
+            self.sync_bindings()
 
     def show_result(self, result: ScanResult, signature: tuple[object, ...]) -> None:
         self.result, self.signature = result, signature
@@ -251,11 +267,7 @@ class KeysScreen(KeyActions, Screen[None]):
         if name is not None and self.query_one(KeyTable).display:
             entry = self.by_name.get(name)
         self.selected = entry
-        applicable = tuple(self.check_action(b.action, ()) for b in self.all_actions())
-        if applicable != self.applicable:
-            self.applicable = applicable
-            # after the frame that shows the new selection: the footer rebuild can wait 16 ms
-            self.call_after_refresh(self.refresh_bindings)
+        self.sync_bindings()
         self.paint_details()
 
     def paint_details(self) -> None:
