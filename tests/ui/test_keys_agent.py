@@ -22,7 +22,7 @@ async def test_add_with_lifetime_and_passphrase_then_remove(ssh_dir: Path, ssh_a
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AgentAddScreen))
         await type_text(pilot, "10m")
-        await pilot.press("enter")
+        await pilot.press("tab", "space", "shift+tab", "enter")  # and remember the passphrase
         await wait_for(pilot, lambda: isinstance(app.screen, AskPassphrase))
         await type_text(pilot, "wrong")
         await pilot.press("enter")  # asked again, with the reason
@@ -36,6 +36,7 @@ async def test_add_with_lifetime_and_passphrase_then_remove(ssh_dir: Path, ssh_a
         await pilot.press("enter")
         await wait_for(pilot, lambda: RSA_SHA256 in screen.agent_keys)
         assert ssh_agent.fingerprints() == [RSA_SHA256]
+        assert secrets.get_passphrase(RSA_SHA256) == RSA_PASSPHRASE  # asked to remember
         table = screen.query_one("KeyTable")
         assert str(table.get_row("id_rsa")[6]) == "✓"
         await pilot.press("a")  # loaded: a removes it
@@ -52,6 +53,7 @@ async def test_keyring_passphrase_is_tried_first(ssh_dir: Path, ssh_agent) -> No
         await wait_for(pilot, lambda: screen.agent_message is None)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AgentAddScreen))
+        assert not app.screen.query("#remember")  # already stored: nothing to ask
         await pilot.press("enter")  # no lifetime
         await wait_for(pilot, lambda: RSA_SHA256 in screen.agent_keys)
         assert ssh_agent.fingerprints() == [RSA_SHA256]

@@ -158,13 +158,26 @@ class KeyActions(_Base):
             else:
                 if entry.path is None:
                     return
-                choice = await self.app.push_screen_wait(AgentAddScreen(entry.name))
+                sha = entry.public.sha256
+                stored = None
+                if entry.encrypted:
+                    stored = await asyncio.to_thread(secrets.get_passphrase, sha)
+                status = await asyncio.to_thread(secrets.keyring_status)
+                choice = await self.app.push_screen_wait(
+                    AgentAddScreen(
+                        entry.name,
+                        ask_remember=bool(entry.encrypted) and stored is None,
+                        keyring_reason=None if status.available else status.reason,
+                    )
+                )
                 if choice is None:
                     return
                 opened = await self.unlock(entry, "The ssh-agent needs the key decrypted.")
                 if opened is None:
                     return
                 await agent_core.add_opened(entry.path, opened[0], choice.lifetime)
+                if choice.remember and opened[1]:
+                    await asyncio.to_thread(secrets.store_passphrase, sha, opened[1])
                 until = f" for {choice.lifetime} seconds" if choice.lifetime else ""
                 self.notify(f"Added {entry.name} to the ssh-agent{until}.")
         except SshDeckError as exc:

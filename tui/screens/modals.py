@@ -192,6 +192,7 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
 @dataclass(frozen=True)
 class AgentAdd:
     lifetime: int | None  # seconds, None for as long as the agent runs
+    remember: bool = False  # store the passphrase typed next in the keyring
 
 
 class AgentAddScreen(ModalScreen[AgentAdd | None]):
@@ -200,9 +201,13 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
     DEFAULT_CSS = MODAL_CSS.format(name="AgentAddScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self, name: str, ask_remember: bool = False, keyring_reason: str | None = None
+    ) -> None:
         super().__init__()
         self.key_name = name
+        self.ask_remember = ask_remember  # an encrypted key whose passphrase is not stored yet
+        self.keyring_reason = keyring_reason  # None when a secure keyring is available
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -213,6 +218,15 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
             )
             yield Input(placeholder="lifetime (optional)", id="lifetime")
             yield Static("", id="message", classes="error")
+            if self.ask_remember:
+                yield Checkbox(
+                    "Remember the passphrase in the system keyring",
+                    False,
+                    id="remember",
+                    disabled=self.keyring_reason is not None,
+                )
+                if self.keyring_reason:
+                    yield Static(self.keyring_reason, classes="detail")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Add", variant="primary", id="ok")
@@ -221,11 +235,10 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
         text = self.query_one("#lifetime", Input).value.strip()
-        if not text:
-            self.dismiss(AgentAdd(None))
-            return
+        boxes = self.query("#remember")
+        remember = bool(boxes) and self.query_one("#remember", Checkbox).value
         try:
-            self.dismiss(AgentAdd(parse_lifetime(text)))
+            self.dismiss(AgentAdd(parse_lifetime(text) if text else None, remember))
         except InvalidArgument as exc:
             self.query_one("#message", Static).update(str(exc))
 
