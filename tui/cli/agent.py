@@ -82,10 +82,13 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
     """Open the key: keyring first, then -P / stdin, then a terminal prompt."""
     from tui.core import secrets
     from tui.core.agent import open_for_agent
-    from tui.core.errors import WrongPassphrase
+    from tui.core.errors import KeyFormatError, WrongPassphrase
     from tui.core.private import inspect_private_key, read_private_key_text
 
-    info = inspect_private_key(read_private_key_text(args.file))
+    try:
+        info = inspect_private_key(read_private_key_text(args.file))
+    except KeyFormatError as exc:
+        raise KeyFormatError(f"{args.file}: {exc}") from None
     if not info.encrypted:
         return open_for_agent(args.file, None), None
     given = args.passphrase
