@@ -115,8 +115,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     import sys
 
     from tui.core import secrets
-    from tui.core.agent import add_opened, agent_socket
+    from tui.core.agent import NO_AGENT, AgentUnavailable, add_opened, agent_socket
 
+    if agent_socket() is None:  # before asking for a passphrase that could not be used
+        raise AgentUnavailable(NO_AGENT)
     opened, passphrase = _open(args)
     public = asyncio.run(add_opened(args.file, opened, args.lifetime, agent_socket()))
     remembered = False
