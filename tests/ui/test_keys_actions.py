@@ -190,3 +190,20 @@ async def test_fix_permissions_after_confirmation(ssh_dir: Path) -> None:
             pilot, lambda: stat.S_IMODE((ssh_dir / "id_ed25519").stat().st_mode) == 0o600
         )
         await wait_for(pilot, lambda: not screen.active_bindings["f"].enabled)
+
+
+async def test_removing_the_passphrase_needs_a_second_enter(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("id_rsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_rsa")
+        await _change(pilot, RSA_PASSPHRASE, "", "")
+        modal = app.screen
+        assert isinstance(modal, ChangePassphraseScreen)  # not yet: a warning first
+        assert "WITHOUT a passphrase" in str(modal.query_one("#message", Static).content)
+        assert _opens(ssh_dir / "id_rsa", RSA_PASSPHRASE)
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: app.screen is screen and _notified(app, "without a passphrase")
+        )
+        assert _opens(ssh_dir / "id_rsa", "")

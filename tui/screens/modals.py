@@ -127,6 +127,7 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
         self.ask_current = ask_current
         self.keyring_reason = keyring_reason  # None when a secure keyring is available
         self.error = error
+        self.empty_confirmed = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -156,6 +157,7 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
     @on(Input.Changed)
     def _live_check(self) -> None:
         _, new, confirm = self._values()
+        self.empty_confirmed = False
         message = self.query_one("#message", Static)
         if confirm and new != confirm:
             message.set_classes("error")
@@ -180,6 +182,16 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
             message.set_classes("error")
             message.update("The two new passphrases do not match.")
             self.query_one("#confirm", Input).focus()
+            return
+        if not new and not self.empty_confirmed:
+            # no passphrase only on purpose: a second enter, after reading the warning
+            self.empty_confirmed = True
+            message = self.query_one("#message", Static)
+            message.set_classes("warning")
+            message.update(
+                "Both fields are empty: the key would be stored WITHOUT a passphrase. "
+                "Press enter again to do that, or type a passphrase."
+            )
             return
         remember = self.query_one("#remember", Checkbox).value
         self.dismiss(PassphraseChange(current, new, remember and bool(new)))
