@@ -145,6 +145,7 @@ class Resolved:
     known_hosts: tuple[Path, ...]
     agent_path: str | None
     config_paths: list[str]
+    hash_known_hosts: bool = False
 
 
 def resolve_config(options: ConnectOptions) -> Resolved:
@@ -155,6 +156,10 @@ def resolve_config(options: ConnectOptions) -> Resolved:
     if options.config_file and not options.config_file.is_file():
         raise InvalidArgument(f"Cannot read the config file {options.config_file}; check -F.")
     explicit_port = options.port or options.target.port
+    # asyncssh's parser skips options it does not use; accept-new needs this one
+    asyncssh.config.SSHClientConfig._handlers.setdefault(
+        "hashknownhosts", ("HashKnownHosts", asyncssh.config.SSHConfig._set_bool)
+    )
     try:
         opts = asyncssh.SSHClientConnectionOptions(
             config=config_paths or (),
@@ -190,6 +195,7 @@ def resolve_config(options: ConnectOptions) -> Resolved:
         known_hosts=kh.default_files(user_file),
         agent_path=agent_path,
         config_paths=config_paths or [str(Path.home() / ".ssh" / "config")],
+        hash_known_hosts=bool(config.get("HashKnownHosts", False)),
     )
 
 
@@ -250,7 +256,13 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
             client = _make_client(
                 trace, offer, options.passphrase, ask if options.ask_passphrase else None, relay
             )
-            client.check = (resolved.known_hosts, host, port, options.accept_new)
+            client.check = (
+                resolved.known_hosts,
+                host,
+                port,
+                options.accept_new,
+                resolved.hash_known_hosts,
+            )
             known = kh.known_types(resolved.known_hosts, host, port)
             kwargs: dict[str, Any] = {
                 "port": port,
@@ -364,7 +376,7 @@ def _make_client(
 
 def _check_host_key(trace: Trace, check: Any, key: Any) -> bool:
     """The one host key check of sshdeck: known passes, changed stops, unknown per accept_new."""
-    files, host, port, accept_new = check
+    files, host, port, accept_new, hashed = check
     public = public_key_from_blob(bytes(key.public_data))
     trace.end("key exchange", True)
     trace.begin("host key check")
@@ -381,7 +393,7 @@ def _check_host_key(trace: Trace, check: Any, key: Any) -> bool:
         trace.end("host key check", True, "known")
         return True
     if result.status == "unknown" and accept_new:
-        line = kh.append(result.path, host, port, public)
+        line = kh.append(result.path, host, port, public, hashed)
         trace.debug(1, f"Found key in {result.path}:{line}")
         trace.line(
             0,

@@ -131,12 +131,13 @@ def _host_key(trace: Trace, host: str, port: int) -> tuple[str, str, str]:
     if trace.host_key_status == "changed":
         old = next((ln for ln in trace.host_key_lines if ln.startswith("Offending ")), "")
         where = old.rsplit(" in ", 1)[-1] if old else "known_hosts"
+        remove = next((ln.strip() for ln in trace.host_key_lines if "ssh-keygen -f" in ln), "")
         return (
             "host-key-changed",
             f"The host key of {host} has CHANGED (now {key['sha256']}; the old one is in {where}) "
             "and nothing was sent to it",
             "ask the server's administrator whether the key was changed; if so, remove the old "
-            "entry with the ssh-keygen -R command shown above",
+            + (f"entry with: {remove}" if remove else "entry with the ssh-keygen -R command above"),
         )
     if trace.host_key_status == "revoked":
         return (

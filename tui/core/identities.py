@@ -128,7 +128,7 @@ async def collect(
                 ordered.append(Identity(record, public, None, pair))
     ordered.extend(loaded)
     for identity in ordered:
-        where = identity.record.path or "(agent)"
+        where = identity.record.name  # an agent key: its comment, as ssh prints it
         trace.debug(
             1,
             f"Will attempt key: {where} {identity.public.label} {identity.public.sha256}"

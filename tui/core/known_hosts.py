@@ -153,8 +153,18 @@ def entry_line(host: str, port: int, key: PublicKey) -> str:
     return f"{host_name(host, port)} {key.plain_type} {base64.b64encode(key.plain_blob).decode()}"
 
 
-def append(path: Path, host: str, port: int, key: PublicKey) -> int:
-    """Append the host's key like ``StrictHostKeyChecking=accept-new``; returns its line number."""
+def hashed_name(name: str, salt: bytes | None = None) -> str:
+    """``|1|salt|HMAC-SHA1(salt, name)``: the form ``HashKnownHosts yes`` writes."""
+    salt = salt if salt is not None else os.urandom(20)
+    digest = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
+
+
+def append(path: Path, host: str, port: int, key: PublicKey, hashed: bool = False) -> int:
+    """Append the host's key like ``StrictHostKeyChecking=accept-new``; returns its line number.
+
+    ``hashed`` (the config's ``HashKnownHosts yes``) writes the host name hashed, as ssh does.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         existing = path.read_bytes()
@@ -163,7 +173,10 @@ def append(path: Path, host: str, port: int, key: PublicKey) -> int:
     prefix = b"\n" if existing and not existing.endswith(b"\n") else b""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, prefix + entry_line(host, port, key).encode() + b"\n")
+        line = entry_line(host, port, key)
+        if hashed:
+            line = hashed_name(host_name(host, port)) + line[len(host_name(host, port)) :]
+        os.write(fd, prefix + line.encode() + b"\n")
     finally:
         os.close(fd)
     return existing.count(b"\n") + (1 if prefix else 0) + 1

@@ -38,8 +38,68 @@ _VERBOSE_ONLY = re.compile(r"^(OpenSSH_|Transferred: |Bytes per second: |  #\d+ 
 _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
 
 
-def ssh_command(options: ConnectOptions, command: str | None) -> list[str]:
-    """The ``ssh`` argument list for these options (HOME-relative files made explicit)."""
+_PATH_OPTIONS = frozenset(
+    {
+        "certificatefile",
+        "controlpath",
+        "globalknownhostsfile",
+        "identityagent",
+        "identityfile",
+        "include",
+        "revokedhostkeys",
+        "userknownhostsfile",
+    }
+)
+_OPTION = re.compile(r"^(\s*)([A-Za-z]+)(\s*=\s*|\s+)(.*)$")
+
+
+def _passwd_home() -> Path:
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        return Path.home()
+
+
+def rehomed_config(config: Path, home: Path) -> str | None:
+    """The config with ``~`` (and relative ``Include``) spelled out against ``home``.
+
+    ssh expands ``~`` in its config to the passwd home directory, not ``$HOME``; when the two
+    differ (sshdeck run with another HOME), ssh would read other keys and known_hosts than the
+    asyncssh engine. None when nothing needs rewriting or the file cannot be read.
+    """
+    try:
+        text = config.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    changed = False
+    lines = []
+    for line in text.splitlines():
+        found = _OPTION.match(line)
+        if found and found.group(2).lower() in _PATH_OPTIONS:
+            indent, keyword, sep, rest = found.groups()
+            words = []
+            for word in rest.split(" "):
+                quote = '"' if word.startswith('"') else ""
+                bare = word[len(quote) :]
+                if bare == "~" or bare.startswith("~/"):
+                    word = quote + str(home) + bare[1:]
+                elif keyword.lower() == "include" and bare and not bare.startswith(("/", "~")):
+                    word = quote + str(home / ".ssh" / bare)
+                words.append(word)
+            new = f"{indent}{keyword}{sep}{' '.join(words)}"
+            changed = changed or new != line
+            line = new
+        lines.append(line)
+    return "\n".join(lines) + "\n" if changed else None
+
+
+def ssh_command(
+    options: ConnectOptions, command: str | None, config_copy: Path | None = None
+) -> list[str]:
+    """The ``ssh`` argument list for these options (HOME-relative files made explicit).
+
+    ``config_copy`` replaces the config file given to ``-F`` (see :func:`rehomed_config`).
+    """
     home = Path.home()
     args = ["ssh", "-vvv", "-o", f"ConnectTimeout={options.timeout:g}"]
     if options.passphrase is None:
@@ -48,22 +108,24 @@ def ssh_command(options: ConnectOptions, command: str | None) -> list[str]:
         args += ["-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no"]
         args += ["-o", "NumberOfPasswordPrompts=1"]
     config = options.config_file or home / ".ssh" / "config"
+    resolved = resolve_config(options)
+    if config_copy is not None:
+        config = config_copy
     args += ["-F", str(config) if config.is_file() else "/dev/null"]
-    known = options.known_hosts_file or home / ".ssh" / "known_hosts"
-    args += ["-o", f"UserKnownHostsFile={known}"]
+    # -o, else the config's UserKnownHostsFile, else HOME's (not the passwd home's)
+    args += ["-o", f"UserKnownHostsFile={resolved.known_hosts[0]}"]
     args += ["-o", f"StrictHostKeyChecking={'accept-new' if options.accept_new else 'yes'}"]
     if options.effective_port != 22 or options.port:
         args += ["-p", str(options.effective_port)]
     for path in options.identities:
         args += ["-i", str(path.expanduser())]
-    if not options.identities and not resolve_config(options).identity_files:
-        try:
-            passwd_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
-        except KeyError:
-            passwd_home = home
-        if passwd_home.resolve() != home.resolve():
-            for name in DEFAULT_NAMES:
-                args += ["-o", f"IdentityFile={home / '.ssh' / name}"]
+    if (
+        not options.identities
+        and not resolved.identity_files
+        and _passwd_home().resolve() != home.resolve()
+    ):
+        for name in DEFAULT_NAMES:
+            args += ["-o", f"IdentityFile={home / '.ssh' / name}"]
     if not options.use_agent:
         args += ["-o", "IdentityAgent=none"]
     user = options.target.user
@@ -85,9 +147,15 @@ class _Reader:
         self.began = time.monotonic()
         self.perm_path: str | None = None
         self.asked = False
+        self.renamed: tuple[str, str] | None = None  # (config copy, the user's config)
+        self.quiet: set[str] = set()  # lines ssh prints only because of how it was called
 
     def feed(self, text: str) -> None:
         trace = self.trace
+        if self.renamed is not None:
+            text = text.replace(*self.renamed)
+        if text in self.quiet:
+            return
         match = _LEVEL.match(text)
         level = int(match.group(1)) if match else 0
         if level == 0 and _VERBOSE_ONLY.match(text):
@@ -132,6 +200,10 @@ class _Reader:
             trace.end("host key check", True, "added")
         elif "REMOTE HOST IDENTIFICATION HAS CHANGED" in body:
             self.changed = True
+        elif self.changed and (
+            body.startswith("Offending ") or body.lstrip().startswith("ssh-keygen -f ")
+        ):
+            trace.host_key_lines.append(body.strip())  # the old entry's file:line, the fix
         elif body == "Host key verification failed.":
             trace.host_key_status = "changed" if self.changed else "unknown"
             self.failure = "host-key"
@@ -291,10 +363,27 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     )
     trace.add_secret(connect.passphrase)
     reader = _Reader(trace)
-    args = ssh_command(connect, options.command)
-    trace.begin("resolve")
-    with _Askpass(connect.passphrase) as env:
-        return await _run(args, env, trace, reader, connect, options)
+    home = Path.home()
+    # default names passed as IdentityFile make ssh complain about the missing ones, which
+    # it never does for its own defaults
+    reader.quiet = {
+        f"no such identity: {home / '.ssh' / name}: No such file or directory"
+        for name in DEFAULT_NAMES
+    }
+    config = connect.config_file or home / ".ssh" / "config"
+    text = None
+    if config.is_file() and _passwd_home().resolve() != home.resolve():
+        text = rehomed_config(config, home)
+    with tempfile.TemporaryDirectory(prefix="sshdeck-config-") as scratch:
+        copy = None
+        if text is not None:
+            copy = Path(scratch) / "config"
+            copy.write_text(text)
+            reader.renamed = (str(copy), str(config))
+        args = ssh_command(connect, options.command, copy)
+        trace.begin("resolve")
+        with _Askpass(connect.passphrase) as env:
+            return await _run(args, env, trace, reader, connect, options)
 
 
 async def _run(
