@@ -11,7 +11,6 @@ from pathlib import Path
 
 from textual import on
 from textual.app import App
-from textual.binding import Binding
 
 from tui.commands import KeyCommands
 from tui.core.scan import default_directory
@@ -24,10 +23,7 @@ class SshDeckApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "sshdeck"
     COMMANDS = App.COMMANDS | {KeyCommands}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-    ]
+    # q and ? live on the key list screen: in a dialog or the wizard, q must not quit
 
     def __init__(self, directory: Path | None = None) -> None:
         super().__init__()

@@ -48,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from tui.screens.keys import KeysScreen
 
-        bindings = [b for b in [*KeysScreen.BINDINGS, *self.app.BINDINGS] if isinstance(b, Binding)]
+        bindings = [b for b in KeysScreen.BINDINGS if isinstance(b, Binding)]
         with VerticalScroll():
             yield Static("sshdeck keys", classes="title")
             yield Static(bindings_table(bindings))

@@ -81,6 +81,8 @@ class KeysScreen(KeyActions, Screen[None]):
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Clear the filter"),
         Binding("r", "rescan", "Rescan", show=False, tooltip="Read the key directory again"),
+        Binding("q", "app.quit", "Quit", tooltip="Leave sshdeck"),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="This list"),
     ]
 
     # Not bindings=True: the footer would be rebuilt on every cursor move. Whatever changes
