@@ -174,7 +174,7 @@ async def test_429_honours_retry_after(cloud: CloudFixture) -> None:
         assert time.monotonic() - started >= 0.9  # it waited as told before retrying
         assert cloud.count("GET", "/v1/ssh-keys") == 2
         cloud.fail(429, times=10, path="/v1/ssh-keys", retry_after=0)
-        with pytest.raises(CloudRateLimited, match="wait 1 seconds and try again"):
+        with pytest.raises(CloudRateLimited, match="wait 1 second and try again"):
             await client.list_keys(ws)
     assert cloud.count("GET", "/v1/ssh-keys") == 2 + 4  # bounded: first try and 3 retries
 

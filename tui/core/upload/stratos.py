@@ -15,6 +15,7 @@ import email.utils
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ POWER_SERVICE_ID = "abd259f0-9990-11e8-acc8-b9f54a8f1661"  # catalog ID of Power
 GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 GONE_STATES = ("removed", "pending_reclamation")
 APIKEYS_URL = "https://cloud.ibm.com/iam/apikeys"
+#: per request; three tries of a hung host then take under a minute, not a minute and a half
+DEFAULT_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,21 @@ def _keys_of(response: httpx.Response) -> list[CloudKey]:
     return [CloudKey.from_json(row) for row in rows if isinstance(row, dict)]
 
 
+def _names_the_workspace(response: httpx.Response, ws: Workspace) -> bool:
+    """Whether a 404 of ``/v1/ssh-keys`` is about the workspace rather than a missing route.
+
+    Only a host without the route may send us to the older tenant API: a 404 that names the
+    workspace (its GUID or CRN, or "workspace"/"cloud instance" without talking of a path) means
+    the workspace is gone, and the account-wide keys must not be shown in its place.
+    """
+    text = server_message(response)
+    if ws.guid and ws.guid in text or ws.crn and ws.crn in text:
+        return True
+    lowered = text.lower()
+    about_route = any(w in lowered for w in ("path", "route", "ssh-key", "sshkey", "endpoint"))
+    return not about_route and re.search(r"\b(workspace|cloud[ _-]?instance)", lowered) is not None
+
+
 class _Secret:
     """A string that never shows itself: tracebacks with locals and debug dumps see a mask."""
 
@@ -257,8 +275,10 @@ class StratosClient:
     ) -> None:
         self._api_key = _Secret(api_key)
         self._iam = (os.environ.get(IAM_ENDPOINT_ENV) or DEFAULT_IAM).strip().rstrip("/")
+        if self._iam.endswith("/identity/token"):  # the full token URL given as the base
+            self._iam = self._iam[: -len("/identity/token")]
         self._rc = (os.environ.get(RC_ENDPOINT_ENV) or DEFAULT_RC).strip().rstrip("/")
-        self.timeout = timeout or _env_float(TIMEOUT_ENV, 30.0)
+        self.timeout = timeout or _env_float(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         self._max_tries = max(1, max_tries)
         self._rate_limit_retries = rate_limit_retries
         self._max_retry_after = max_retry_after
@@ -324,9 +344,10 @@ class StratosClient:
                     limited += 1
                     wait = _retry_after(response, limited)
                     if limited > self._rate_limit_retries or wait > self._max_retry_after:
+                        seconds = max(1, math.ceil(wait))
                         raise CloudRateLimited(
                             f"{what} is limiting the rate of requests (HTTP 429); wait "
-                            f"{max(1, math.ceil(wait))} seconds and try again."
+                            f"{seconds} second{'s' if seconds > 1 else ''} and try again."
                         )
                     await asyncio.sleep(wait)
                     tries -= 1
@@ -463,7 +484,7 @@ class StratosClient:
     async def list_keys(self, ws: Workspace, *, op: str = "list") -> list[CloudKey]:
         if ws.endpoint not in self._tenant_api:
             response = await self._power("GET", ws, "/v1/ssh-keys")
-            if response.status_code != 404:
+            if response.status_code != 404 or _names_the_workspace(response, ws):
                 if not response.is_success:
                     raise self._failure(response, ws, op=op)
                 return _keys_of(response)

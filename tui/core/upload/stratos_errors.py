@@ -133,6 +133,12 @@ def failure_for(
                 "so make one with `sshdeck keygen -t rsa -b 4096` (or `ssh-keygen -t rsa "
                 "-b 4096`) and upload its .pub."
             )
+        if op not in ("create", "delete"):
+            return CloudRefused(
+                f"Stratos for Power refused to list the SSH keys of workspace {label}: "
+                f"{message} (HTTP {status}); check the workspace with `sshdeck cloud "
+                "workspaces` and try again."
+            )
         return CloudRefused(
             f"Stratos for Power refused the request: {message} (HTTP {status}); fix the "
             "name or key and try again."

@@ -26,7 +26,7 @@ def validate_key_name(name: str) -> str:
         shown = name if len(name) <= 60 else name[:57] + "..."
         raise InvalidArgument(
             f"The key name {shown!r} is not allowed: use 1 to {NAME_MAX} letters, digits, - or _ "
-            "(single spaces between words allowed), for example my-laptop-key."
+            "(spaces between words allowed), for example my-laptop-key."
         )
     return name
 
