@@ -35,7 +35,8 @@ def median_time(argv: Sequence[str] | str, runs: int, shell: bool = False) -> fl
 
 def report(label: str, ours: float, theirs: float, target: str) -> None:
     ratio = theirs / ours if ours else float("inf")
+    share = ours / theirs if theirs else float("inf")
     print(
         f"{label}: sshdeck {ours * 1000:.1f} ms, OpenSSH {theirs * 1000:.1f} ms -> "
-        f"sshdeck is {ratio:.2f}x as fast ({target})"
+        f"sshdeck is {ratio:.2f}x as fast, i.e. takes {share:.2f}x OpenSSH's time ({target})"
     )

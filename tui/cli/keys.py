@@ -194,7 +194,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     passphrase = _new_passphrase(args)
     if not args.json:
         print(f"Generating public/private {key_type} key pair.")
-    key = generate_private_key(key_type, bits, comment)
+    key = generate_private_key(key_type, bits, comment, parallel=True)
     files = write_key_pair(key, path, passphrase or None, args.rounds, overwrite=args.force)
     public = files.public
     if args.json:

@@ -87,9 +87,13 @@ def check_request(key_type: str, bits: int | None) -> int:
 
 
 def generate_private_key(
-    key_type: str = DEFAULT_TYPE, bits: int | None = None, comment: str = ""
+    key_type: str = DEFAULT_TYPE, bits: int | None = None, comment: str = "", parallel: bool = False
 ) -> NewKey:
-    """Make new key material in memory (the slow part for RSA)."""
+    """Make new key material in memory (the slow part for RSA).
+
+    ``parallel`` races the RSA prime search on every core (forked children): only for a
+    single-threaded caller such as the command line.
+    """
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     size = check_request(key_type, bits)
@@ -100,6 +104,10 @@ def generate_private_key(
             size
         ]
         key = ec.generate_private_key(curve)
+    elif parallel:
+        from tui.core.parallel_rsa import generate_rsa_key
+
+        key = generate_rsa_key(size)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=size)
     blob, entry = entry_from_crypto(key, comment)
