@@ -230,10 +230,13 @@ def test_each_fix_command_fixes_its_problem(run_cli: Run, tmp_path: Path) -> Non
     keygen(keys / "other", "ed25519")
     shutil.copy(keys / "other.pub", keys / "mismatch.pub")
     shutil.copy(keys / "other.pub", keys / "lone.pub")
+    keygen(keys / "badpub", "ed25519")
+    (keys / "badpub.pub").write_text("ssh-ed25519 AAAA-damaged\n")
     os.chmod(keys, 0o777)
     found = _problems(run_cli, keys)
     assert "unprotected-private-key" in found["open"]
     assert "missing-public-key" in found["nopub"]
+    assert "missing-public-key" in found["badpub"]
     assert "public-private-mismatch" in found["mismatch"]
     assert all("ssh-dir-permissions" in codes for codes in found.values())  # lone .pub too
     data = json.loads(run_cli("list", "--json", "--dir", str(keys)).stdout)

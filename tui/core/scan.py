@@ -141,12 +141,15 @@ def _private_problems(path: Path, mode: int, encrypted: bool, has_pub: bool) -> 
             )
         )
     if not has_pub:
+        pub_path = path.with_name(path.name + ".pub")
+        broken = os.path.lexists(pub_path)  # there, but not a readable public key
         problems.append(
             Problem(
                 "missing-public-key",
                 "warning",
-                f"{path} has no {path.name}.pub beside it; tools that read the .pub will not find this key.",
-                f"sshdeck pub -f {_q(path)} --write",
+                f"{path} has no {'readable ' if broken else ''}{pub_path.name} beside it; "
+                "tools that read the .pub will not find this key.",
+                f"sshdeck pub -f {_q(path)} --write" + (" --force" if broken else ""),
             )
         )
     if not encrypted:
