@@ -99,7 +99,6 @@ def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import shlex
 
     from tui.core.connect import ConnectOptions, InvalidTarget, parse_target
     from tui.core.probe import ProbeOptions, run_probe, save_transcript
@@ -139,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(event, TranscriptLine) and event.level <= verbosity:
             print(event.text, file=sys.stderr, flush=True)
 
-    remote = shlex.join(command) if len(command) > 1 else (command[0] if command else None)
+    # like ssh: the words are joined with spaces and the remote shell splits them again
+    remote = " ".join(command) if command else None
     probe_options = ProbeOptions(connect=options, command=remote, engine=args.engine)
     result = asyncio.run(run_probe(probe_options, show))
     if args.log:

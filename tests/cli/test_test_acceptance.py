@@ -1,0 +1,192 @@
+"""Acceptance checks of ``sshdeck test`` found by exercising the issue's text against real ssh.
+
+Each test pins a gap found by comparing sshdeck with ``ssh -vvv`` in the same situation: the
+openssh engine reading ``~`` in the config against HOME (ssh itself uses the passwd home), no
+"no such identity" noise for default key names, the changed-host-key file:line and removal
+command in both engines, ``HashKnownHosts yes`` honoured by ``--accept-new``, a remote command's
+words joined like ssh joins them, agent keys named by their comment. One sshd and one user are
+shared by the whole module to keep it quick.
+"""
+
+from __future__ import annotations
+
+import json
+import pwd
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ssh_keygen
+from tests.fixtures.sshd import SshdServer, _start_sshd
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SshdServer]:
+    base = Path(tempfile.mkdtemp(prefix="sshdeck-acc-"))
+    started = _start_sshd(base)
+    yield started
+    started.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def user() -> Iterator[tuple[str, Path]]:
+    name = "sdka" + secrets.token_hex(3)
+    subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True, capture_output=True)
+    home = Path(pwd.getpwnam(name).pw_dir)
+    yield name, home
+    subprocess.run(["userdel", "-r", "-f", name], capture_output=True, timeout=30)
+
+
+def authorize(user: tuple[str, Path], key: Path) -> None:
+    name, home = user
+    ssh_dir = home / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    (ssh_dir / "authorized_keys").write_text(key.with_name(key.name + ".pub").read_text())
+    shutil.chown(ssh_dir, name, name)
+    shutil.chown(ssh_dir / "authorized_keys", name, name)
+
+
+def make_key(path: Path, comment: str = "") -> Path:
+    made = ssh_keygen("-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path))
+    assert made.returncode == 0
+    return path
+
+
+def report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.fixture
+def key(user: tuple[str, Path], ssh_dir: Path) -> Path:
+    made = make_key(ssh_dir / "id_ed25519", "acc@test")
+    authorize(user, made)
+    return made
+
+
+def test_openssh_engine_reads_tilde_in_config_against_home(
+    server: SshdServer, user: tuple[str, Path], key: Path, ssh_dir: Path, run_cli: RunCli
+) -> None:
+    """ssh expands ``~`` to the passwd home; sshdeck's HOME must win, as for the asyncssh engine."""
+    moved = ssh_dir / "login_key"
+    key.rename(moved)
+    key.with_suffix(".pub").rename(moved.with_name("login_key.pub"))
+    (ssh_dir.parent / "kh").write_text(server.known_hosts_line() + "\n")
+    (ssh_dir / "config").write_text(
+        f"Host box\n  HostName 127.0.0.1\n  Port {server.port}\n  User {user[0]}\n"
+        "  IdentityFile ~/.ssh/login_key\n  IdentitiesOnly yes\n  UserKnownHostsFile ~/kh\n"
+    )
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", "box", "--engine", engine, "-v", "--json")
+        assert result.returncode == 0, result.stderr
+        document = report(result)
+        assert document["ok"] is True and document["outcome"] == "ok"
+        assert document["accepted_key"] == str(moved)
+        assert document["host_key_status"] == "known"
+    # the transcript names the user's config, not sshdeck's rewritten copy
+    assert f"Reading configuration data {ssh_dir / 'config'}" in result.stderr
+
+
+def test_openssh_engine_is_quiet_about_missing_default_names(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, run_cli: RunCli
+) -> None:
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    result = run_cli("test", target, "--engine", "openssh")
+    assert result.returncode == 0, result.stderr
+    assert "no such identity" not in result.stderr
+    assert "Authenticated to 127.0.0.1 ([127.0.0.1]:" in result.stderr
+
+
+def test_changed_host_key_names_the_line_and_the_removal_in_both_engines(
+    server: SshdServer, key: Path, user: tuple[str, Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    other = make_key(tmp_path / "other_host_key")
+    other_blob = other.with_name("other_host_key.pub").read_text().split()[1]
+    known = tmp_path / "known"
+    name = f"[127.0.0.1]:{server.port}"
+    known.write_text(f"example.org ssh-ed25519 {other_blob}\n{name} ssh-ed25519 {other_blob}\n")
+    before = known.read_text()
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli(
+            "test",
+            f"{user[0]}@127.0.0.1",
+            "-p",
+            str(server.port),
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "--accept-new",
+            "--engine",
+            engine,
+            "--json",
+        )
+        assert result.returncode == 255
+        document = report(result)
+        assert document["outcome"] == "host-key-changed"
+        assert f"{known}:2" in document["diagnosis"]
+        assert f'ssh-keygen -f "{known}" -R "{name}"' in document["fix"]
+        assert f"Offending ED25519 key in {known}:2" in result.stderr
+        assert document["offered_keys"] == []
+    assert known.read_text() == before  # --accept-new never replaces a changed key
+
+
+def test_accept_new_hashes_when_the_config_says_so(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, run_cli: RunCli
+) -> None:
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    name = f"[127.0.0.1]:{server.port}"
+    plain = ssh_dir / "plain_known"
+    result = run_cli("test", target, "-o", f"UserKnownHostsFile={plain}", "--accept-new")
+    assert result.returncode == 0, result.stderr
+    assert plain.read_text() == server.known_hosts_line() + "\n"
+    (ssh_dir / "config").write_text("Host *\n  HashKnownHosts yes\n")
+    hashed = ssh_dir / "hashed_known"
+    result = run_cli("test", target, "-o", f"UserKnownHostsFile={hashed}", "--accept-new")
+    assert result.returncode == 0, result.stderr
+    line = hashed.read_text()
+    assert line.startswith("|1|") and name not in line
+    assert line.split()[1:] == server.known_hosts_line().split()[1:]
+    found = ssh_keygen("-F", name, "-f", str(hashed))  # the oracle finds it under its name
+    assert found.returncode == 0 and "found: line 1" in found.stdout
+    again = run_cli("test", target, "-o", f"UserKnownHostsFile={hashed}", "-v")
+    assert again.returncode == 0
+    assert f"Host '{name}' is known and matches the ED25519 host key." in again.stderr
+
+
+def test_remote_command_words_are_joined_like_ssh(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, run_cli: RunCli
+) -> None:
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    result = run_cli("test", target, "--", "echo", "a", "b  c", ";", "exit", "7")
+    assert result.stdout == "a b c\n"  # ssh sends "echo a b  c ; exit 7" to the shell
+    assert result.returncode == 7
+
+
+def test_agent_key_is_named_by_its_comment(
+    server: SshdServer,
+    user: tuple[str, Path],
+    ssh_dir: Path,
+    tmp_path: Path,
+    ssh_agent: Any,
+    run_cli: RunCli,
+) -> None:
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    loaded = make_key(tmp_path / "agent_only", "agent-comment")
+    authorize(user, loaded)
+    assert ssh_agent.ssh_add(str(loaded)).returncode == 0
+    loaded.unlink()  # only the agent has it now
+    result = run_cli("test", f"{user[0]}@127.0.0.1:{server.port}", "-v", "--json")
+    assert result.returncode == 0, result.stderr
+    sha = report(result)["offered_keys"][0]["sha256"]
+    assert f"Will attempt key: agent-comment ED25519 {sha} agent" in result.stderr
+    assert f"Offering public key: agent-comment ED25519 {sha} agent" in result.stderr
