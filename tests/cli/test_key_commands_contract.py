@@ -230,6 +230,7 @@ def test_each_fix_command_fixes_its_problem(run_cli: Run, tmp_path: Path) -> Non
     keygen(keys / "other", "ed25519")
     shutil.copy(keys / "other.pub", keys / "mismatch.pub")
     shutil.copy(keys / "other.pub", keys / "lone.pub")
+    keygen(keys / "work", "rsa", 1024)
     keygen(keys / "badpub", "ed25519")
     (keys / "badpub.pub").write_text("ssh-ed25519 AAAA-damaged\n")
     os.chmod(keys, 0o777)
@@ -240,6 +241,10 @@ def test_each_fix_command_fixes_its_problem(run_cli: Run, tmp_path: Path) -> Non
     assert "public-private-mismatch" in found["mismatch"]
     assert all("ssh-dir-permissions" in codes for codes in found.values())  # lone .pub too
     data = json.loads(run_cli("list", "--json", "--dir", str(keys)).stdout)
+    [weak] = [
+        p["fix"] for k in data["keys"] for p in k["problems"] if p["code"] == "weak-key"
+    ]  # a successor key next to the weak one (interactive: it asks for a passphrase)
+    assert weak == f"sshdeck keygen -t ed25519 -f {keys / 'work_ed25519'}"
     wanted = {"unprotected-private-key", "missing-public-key", "public-private-mismatch"}
     wanted.add("ssh-dir-permissions")
     commands = {p["fix"] for k in data["keys"] for p in k["problems"] if p["code"] in wanted}

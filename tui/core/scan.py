@@ -110,21 +110,29 @@ def _q(path: Path) -> str:
     return shlex.quote(str(path))
 
 
-def weak_key_problem(public: PublicKey) -> Problem | None:
+def _replacement_command(where: Path | None) -> str:
+    """A runnable keygen for a successor key next to ``where`` (``work`` -> ``work_ed25519``)."""
+    if where is None:
+        return "sshdeck keygen -t ed25519"
+    stem = where.name[: -len(".pub")] if where.name.endswith(".pub") else where.name
+    return f"sshdeck keygen -t ed25519 -f {_q(where.with_name(stem + '_ed25519'))}"
+
+
+def weak_key_problem(public: PublicKey, where: Path | None = None) -> Problem | None:
     plain = public.plain_type
     if plain == "ssh-dss":
         return Problem(
             "weak-key",
             "error",
             "DSA keys are disabled in OpenSSH 7.0 and later; servers will refuse this key.",
-            "sshdeck keygen -t ed25519",
+            _replacement_command(where),
         )
     if plain == "ssh-rsa" and public.bits < 2048:
         return Problem(
             "weak-key",
             "error",
             f"This RSA key has only {public.bits} bits; keys under 2048 bits are unsafe and refused by many servers.",
-            "sshdeck keygen -t ed25519",
+            _replacement_command(where),
         )
     return None
 
@@ -255,7 +263,7 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
             entries.append(_with_problems(entry, problems))
     for _name, (path, public) in publics.items():
         # The directory problem concerns every file in it: a lone .pub can be swapped too.
-        lone = [p for p in (dir_problem, weak_key_problem(public)) if p is not None]
+        lone = [p for p in (dir_problem, weak_key_problem(public, path)) if p is not None]
         entries.append(KeyEntry(None, path, public, None, None, tuple(lone)))
     entries.sort(key=lambda e: e.name)
     return ScanResult(directory, True, tuple(entries), tuple(skipped))
@@ -302,7 +310,7 @@ def _private_entry(
             )
         )
         return None
-    weak = weak_key_problem(public)
+    weak = weak_key_problem(public, path)
     if weak:
         problems.insert(0, weak)
     return KeyEntry(
