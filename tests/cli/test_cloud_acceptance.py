@@ -248,3 +248,51 @@ def test_absolute_next_url_tenant_fallback_and_missing_workspace(
     assert cli("cloud", "delete", "k2", "--yes").returncode == 0
     assert ibm.seen[-1].path.endswith(f"/pcloud/v1/tenants/{dallas['account_id']}/sshkeys/k2")
     assert ibm.tenant[dallas["account_id"]] == []
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/v2/resource_instances?start=a", "/rc/v2/resource_instances?start=a"),
+        ("/rc/v2/resource_instances?start=b", "/rc/v2/resource_instances?start=b"),
+        ("v2/resource_instances?start=c", "/rc/v2/resource_instances?start=c"),
+        ("?start=d", "/rc/v2/resource_instances?start=d"),
+        (
+            "https://elsewhere.example/v2/resource_instances?start=e",
+            "/rc/v2/resource_instances?start=e",
+        ),
+    ],
+)
+async def test_next_url_relative_or_absolute_stays_on_the_controller(
+    monkeypatch: pytest.MonkeyPatch, next_url: str, expected: str
+) -> None:
+    from tui.core.upload.stratos import StratosClient
+
+    monkeypatch.setenv("IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT", "http://127.0.0.1:9/rc/")
+    async with StratosClient("k") as client:
+        assert client._same_origin(next_url) == "http://127.0.0.1:9" + expected
+
+
+@pytest.mark.parametrize(
+    ("body", "names_it"),
+    [
+        ({"description": "workspace not found"}, True),
+        ({"error": "cloud instance not found", "code": 404}, True),
+        ({"message": "g-123 does not exist"}, True),
+        ({"code": 404, "message": "path /v1/ssh-keys was not found"}, False),
+        ({"description": "the workspace ssh key API is not supported here"}, False),
+        ({"error": "Not Found"}, False),
+        (None, False),
+    ],
+)
+def test_which_404_means_a_missing_route(body: object, names_it: bool) -> None:
+    import httpx
+
+    from tui.core.upload.stratos import _names_the_workspace
+    from tui.core.upload.zones import Workspace
+
+    ws = Workspace(
+        "g-123", "prod", "crn:v1:bluemix:public:power-iaas:dal12:a/acc:g-123::", "dal12", "acc"
+    )
+    response = httpx.Response(404, json=body) if body is not None else httpx.Response(404)
+    assert _names_the_workspace(response, ws) is names_it

@@ -215,6 +215,11 @@ def _keys_of(response: httpx.Response) -> list[CloudKey]:
     return [CloudKey.from_json(row) for row in rows if isinstance(row, dict)]
 
 
+ROUTE_WORDS = re.compile(
+    r"path|route|ssh[ _-]?keys?|endpoint|\b(api|url|method)\b|not (supported|implemented)"
+)
+
+
 def _names_the_workspace(response: httpx.Response, ws: Workspace) -> bool:
     """Whether a 404 of ``/v1/ssh-keys`` is about the workspace rather than a missing route.
 
@@ -226,8 +231,9 @@ def _names_the_workspace(response: httpx.Response, ws: Workspace) -> bool:
     if ws.guid and ws.guid in text or ws.crn and ws.crn in text:
         return True
     lowered = text.lower()
-    about_route = any(w in lowered for w in ("path", "route", "ssh-key", "sshkey", "endpoint"))
-    return not about_route and re.search(r"\b(workspace|cloud[ _-]?instance)", lowered) is not None
+    if ROUTE_WORDS.search(lowered):
+        return False
+    return re.search(r"\b(workspace|cloud[ _-]?instance)", lowered) is not None
 
 
 class _Secret:
@@ -462,6 +468,10 @@ class StratosClient:
             return None
         parts, base = urlsplit(next_url), urlsplit(self._rc)
         query = f"?{parts.query}" if parts.query else ""
+        if not parts.path:  # only "?start=...": the same listing, next page
+            parts = parts._replace(path="/v2/resource_instances")
+        elif not parts.path.startswith("/"):  # "v2/resource_instances?start=..."
+            parts = parts._replace(path="/" + parts.path)
         prefix = base.path.rstrip("/")
         if prefix and parts.path.startswith(prefix + "/"):  # already names the base's path
             return f"{base.scheme}://{base.netloc}{parts.path}{query}"
