@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.cli.common import print_json
-from tui.core.errors import InvalidArgument
+from tui.core.errors import InvalidArgument, SshDeckError
 
 if TYPE_CHECKING:
+    from tui.core.keys import PublicKey
     from tui.core.upload.authorized_keys import HostProgress, HostResult
 
 
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="public_key",
         type=Path,
         metavar="KEY.pub",
-        help="public key to install (default: the newest ~/.ssh/id_*.pub)",
+        help="public key to install (default: the newest ~/.ssh/id*.pub)",
     )
     parser.add_argument(
         "-p", dest="port", type=int, metavar="PORT", help="port for hosts with none"
@@ -77,18 +78,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def newest_default_key(ssh_dir: Path) -> Path | None:
-    """Like ssh-copy-id: the most recently modified ~/.ssh/id_*.pub."""
-    candidates = [p for p in ssh_dir.glob("id_*.pub") if p.is_file()]
+    """Like ssh-copy-id: the most recently modified ~/.ssh/id*.pub that is not a certificate.
+
+    (ssh-copy-id runs ``ls -t ~/.ssh/id*.pub | grep -v -- '-cert.pub$'``: a certificate in
+    authorized_keys would authorize nothing.)
+    """
+    candidates = [
+        p for p in ssh_dir.glob("id*.pub") if p.is_file() and not p.name.endswith("-cert.pub")
+    ]
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
 def public_key_path(given: Path) -> Path:
-    """ssh-copy-id adds ``.pub`` to a name that lacks it; so do we when that file exists."""
+    """ssh-copy-id adds ``.pub`` to a name that lacks it; so do we when that file exists.
+
+    A private key without its ``.pub`` is refused with the command that makes one (as
+    ssh-copy-id, which fails to open ``KEY.pub``), rather than with a bare "private key".
+    """
     if given.suffix != ".pub":
         public = given.with_name(given.name + ".pub")
         if public.is_file():
             return public
+        if given.is_file() and _looks_private(given):
+            raise InvalidArgument(
+                f"{given} is a private key and {public} does not exist; make it with "
+                f"ssh-keygen -y -f {given} > {public}, then run again."
+            )
     return given
+
+
+def _looks_private(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return b"PRIVATE KEY-----" in head
 
 
 def ssh_options(options: list[str]) -> tuple[Path | None, bool]:
@@ -121,6 +146,22 @@ def ssh_options(options: list[str]) -> tuple[Path | None, bool]:
     return known, accept_new
 
 
+async def _agent_public_keys() -> list[PublicKey]:
+    """ssh-copy-id's fallback when no ``-i`` and no default file: the agent's keys."""
+    from tui.core.agent import agent_socket, list_keys
+
+    missing = "No ~/.ssh/id*.pub found; pass the key with -i KEY.pub or create one first."
+    if agent_socket() is None:
+        raise InvalidArgument(missing)
+    try:
+        keys = [entry.public for entry in await list_keys()]
+    except SshDeckError:
+        raise InvalidArgument(missing) from None
+    if not keys:
+        raise InvalidArgument(missing)
+    return keys
+
+
 def _result_line(result: HostResult) -> str:
     line = f"{result.label}: {result.result}"
     if result.verified is True:
@@ -148,21 +189,34 @@ def run(args: argparse.Namespace) -> int:
         known_hosts, accept_new = ssh_options(args.ssh_options)
     except InvalidArgument as exc:
         args.parser.error(str(exc))
+    if args.identity is not None and not args.identity.expanduser().is_file():
+        raise InvalidArgument(
+            f"The login key {args.identity} (--identity) does not exist; check the path."
+        )
     if args.hosts_file is not None:
         targets += ak.read_hosts_file(args.hosts_file)
     if not targets:
         raise InvalidArgument(f"The hosts file {args.hosts_file} lists no host; add one a line.")
 
+    import asyncio
+
+    public_keys: list[PublicKey]
+    public_path: Path | None
     if args.public_key is None:
         public_path = newest_default_key(Path.home() / ".ssh")
-        if public_path is None:
-            raise InvalidArgument(
-                "No ~/.ssh/id_*.pub found; pass the key with -i KEY.pub or create one first."
+        if public_path is not None:
+            print(f"sshdeck: using the key {public_path}", file=sys.stderr)
+            public_keys = [read_public_key_file(public_path)]
+        else:
+            public_keys = asyncio.run(_agent_public_keys())
+            print(
+                f"sshdeck: no ~/.ssh/id*.pub; using the {len(public_keys)} key(s) of the "
+                "ssh-agent (ssh-add -L), as ssh-copy-id does",
+                file=sys.stderr,
             )
-        print(f"sshdeck: using the key {public_path}", file=sys.stderr)
     else:
         public_path = public_key_path(args.public_key)
-    public_key = read_public_key_file(public_path)
+        public_keys = [read_public_key_file(public_path)]
 
     password = None
     if args.password_stdin and sys.stdin.isatty():
@@ -198,15 +252,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{finished}/{len(options)}] {_result_line(event.result)}", file=sys.stderr)
         sys.stderr.flush()
 
-    import asyncio
-
     results = asyncio.run(
         ak.install_many(
-            public_key,
+            public_keys,
             options,
             parallel=args.parallel,
             dry_run=args.dry_run,
-            verify_with=ak.default_private_key(public_path),
+            verify_with=ak.default_private_key(public_path) if public_path else None,
             on_progress=progress,
         )
     )

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -104,13 +104,24 @@ def merge_key(content: bytes, public_key: PublicKey) -> bytes | None:
 
     Every existing byte is kept; a newline is added first when the file lacks a final one.
     """
+    return merge_keys(content, [public_key])
+
+
+def merge_keys(content: bytes, public_keys: Sequence[PublicKey]) -> bytes | None:
+    """:func:`merge_key` for several keys (ssh-copy-id installs all of the agent's keys):
+    each key not there yet is appended once; None when every one is already there."""
     text = content.decode("utf-8", errors="surrogateescape")
-    if key_present(text, public_key):
+    lines, seen = [], set()
+    for key in public_keys:
+        if key.blob in seen or key_present(text, key):
+            continue
+        seen.add(key.blob)
+        lines.append(key.line().encode("utf-8") + b"\n")
+    if not lines:
         return None
-    line = public_key.line().encode("utf-8") + b"\n"
     if content and not content.endswith(b"\n"):
-        return content + b"\n" + line
-    return content + line
+        content += b"\n"
+    return content + b"".join(lines)
 
 
 def parse_hosts_file(text: str) -> list[Target]:
@@ -152,7 +163,7 @@ def default_private_key(public_path: Path) -> Path | None:
 
 async def _install_with(
     files: SftpFiles | ShellFiles,
-    public_key: PublicKey,
+    public_keys: Sequence[PublicKey],
     dry_run: bool,
     before_write: Callable[[], None],
 ) -> tuple[str, str]:
@@ -161,17 +172,20 @@ async def _install_with(
     for _attempt in range(3):
         old = await files.read(path)
         content, mode = (old.content, old.mode) if old is not None else (b"", 0o600)
-        merged = merge_key(content, public_key)
+        merged = merge_keys(content, public_keys)
         if merged is None:
-            return "already-present", f"the key is already in ~/{AUTHORIZED_KEYS}"
+            what = "the key is" if len(public_keys) == 1 else "all the keys are"
+            return "already-present", f"{what} already in ~/{AUTHORIZED_KEYS}"
+        added = merged[len(content) :].strip(b"\n").count(b"\n") + 1
+        noun = "the key" if added <= 1 else f"{added} keys"
         if old is not None:
             plan = (
-                f"append the key to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, mode {mode:o})"
+                f"append {noun} to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, mode {mode:o})"
             )
         elif await files.has_ssh_dir():
-            plan = f"create ~/{AUTHORIZED_KEYS} (0600) with the key"
+            plan = f"create ~/{AUTHORIZED_KEYS} (0600) with {noun}"
         else:
-            plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with the key"
+            plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with {noun}"
         if dry_run:
             return "would-install", f"would {plan}"
         before_write()
@@ -219,6 +233,34 @@ async def _login_fails(
     return None
 
 
+def _login_failure(
+    exc: ConnectionFailed, options: ConnectOptions, host: str, user: str | None
+) -> str:
+    """The sentence for a host that could not be logged in to, in copy-id's terms.
+
+    The tester's diagnosis of a refused login needs a full trace (kept only by ``sshdeck
+    test``), so a refusal is described from the way in that was tried, naming the user.
+    """
+    if exc.outcome != "auth-failed":
+        return str(exc)
+    who = user or "the user"
+    if options.password is not None:
+        return (
+            f"{host} refused the password for {who} (or accepts no passwords): check the user "
+            "name and the password, or log in with a key it already trusts (--identity KEY)."
+        )
+    if options.identities:
+        names = ", ".join(str(path) for path in options.identities)
+        return (
+            f"{host} refused the key {names} for {who}: check the user name, or log in with a "
+            "key it already trusts, the agent, or --password-stdin to bootstrap."
+        )
+    return (
+        f"{host} refused every key offered for {who} (the agent's and ~/.ssh keys): check the "
+        "user name, or log in with --identity KEY, or with --password-stdin to bootstrap."
+    )
+
+
 @contextlib.contextmanager
 def _trial_known_hosts(options: ConnectOptions, user_file: Path) -> Any:
     """For a dry run with accept-new: trust new host keys in a scratch copy, not in the real file."""
@@ -236,7 +278,7 @@ def _trial_known_hosts(options: ConnectOptions, user_file: Path) -> Any:
 
 
 async def install(
-    public_key: PublicKey,
+    public_key: PublicKey | Sequence[PublicKey],
     options: ConnectOptions,
     *,
     dry_run: bool = False,
@@ -262,6 +304,8 @@ async def install(
 
     import asyncssh
 
+    keys = [public_key] if isinstance(public_key, PublicKey) else list(public_key)
+    public_key = keys[0]
     try:
         report("connecting")
         resolved = resolve_config(options)  # ~/.ssh/config may give the port and the user
@@ -276,14 +320,14 @@ async def install(
                 sftp = await conn.start_sftp_client()
             except asyncssh.ChannelOpenError:  # no sftp subsystem: sh, as ssh-copy-id does
                 outcome, detail = await _install_with(
-                    ShellFiles(conn), public_key, dry_run, lambda: report("installing")
+                    ShellFiles(conn), keys, dry_run, lambda: report("installing")
                 )
             else:
                 async with sftp:
                     outcome, detail = await _install_with(
-                        SftpFiles(sftp), public_key, dry_run, lambda: report("installing")
+                        SftpFiles(sftp), keys, dry_run, lambda: report("installing")
                     )
-        if outcome != "installed" or verify_with is None:
+        if outcome != "installed" or verify_with is None or len(keys) != 1:
             return finish(outcome, detail=detail)
         if not _can_verify(verify_with, public_key):
             return finish(
@@ -295,20 +339,14 @@ async def install(
             return finish(
                 outcome,
                 f"The key was added on {host} but logging in with it failed ({failure}); "
-                "check the modes of the home directory and ~/.ssh there (sshd's StrictModes) "
-                "and which key types its sshd accepts.",
+                "check that its sshd accepts keys (PubkeyAuthentication) of this type, and the "
+                "modes of the home directory and ~/.ssh there (sshd's StrictModes).",
                 verified=False,
                 detail=detail,
             )
         return finish(outcome, verified=True, detail=f"{detail}; login with the new key works")
     except ConnectionFailed as exc:
-        if exc.outcome != "auth-failed":
-            return finish("failed", str(exc))
-        return finish(
-            "failed",
-            f"{host} refused every key and password offered; log in with a key it already "
-            "trusts, the agent, or the account's password.",
-        )
+        return finish("failed", _login_failure(exc, options, host, user))
     except SshDeckError as exc:
         return finish("failed", str(exc))
     except asyncssh.ChannelOpenError:
@@ -329,7 +367,7 @@ async def install(
 
 
 async def install_many(
-    public_key: PublicKey,
+    public_key: PublicKey | Sequence[PublicKey],
     targets: list[ConnectOptions],
     *,
     parallel: int = 8,
