@@ -296,3 +296,14 @@ def test_which_404_means_a_missing_route(body: object, names_it: bool) -> None:
     )
     response = httpx.Response(404, json=body) if body is not None else httpx.Response(404)
     assert _names_the_workspace(response, ws) is names_it
+
+
+def test_an_unusable_endpoint_is_named(
+    ibm: StrictIBM, cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IBMCLOUD_POWER_API_ENDPOINT", "http://[::1")
+    assert "IBMCLOUD_POWER_API_ENDPOINT" in one_sentence(
+        cli("cloud", "keys", "--workspace", "prod-dallas")
+    )
+    monkeypatch.setenv("IBMCLOUD_IAM_API_ENDPOINT", "127.0.0.1:9")
+    assert "IBMCLOUD_IAM_API_ENDPOINT" in one_sentence(cli("cloud", "workspaces"))

@@ -46,7 +46,7 @@ from tui.core.upload.stratos_input import (
     prepare_public_key,
     validate_key_name,
 )
-from tui.core.upload.zones import Workspace
+from tui.core.upload.zones import POWER_ENDPOINT_ENV, Workspace
 
 __all__ = [
     "CloudAuthError",
@@ -73,6 +73,11 @@ TIMEOUT_ENV = "SSHDECK_HTTP_TIMEOUT"
 BACKOFF_ENV = "SSHDECK_HTTP_BACKOFF"
 DEFAULT_IAM = "https://iam.cloud.ibm.com"
 DEFAULT_RC = "https://resource-controller.cloud.ibm.com"
+ENDPOINT_VARIABLES = {
+    "IBM Cloud IAM": IAM_ENDPOINT_ENV,
+    "IBM Cloud resource controller": RC_ENDPOINT_ENV,
+    "Stratos for Power": POWER_ENDPOINT_ENV,
+}
 POWER_SERVICE_ID = "abd259f0-9990-11e8-acc8-b9f54a8f1661"  # catalog ID of Power Virtual Server
 GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey"
 GONE_STATES = ("removed", "pending_reclamation")
@@ -324,7 +329,18 @@ class StratosClient:
     # -- transport: retries for 429, 5xx, timeouts --------------------------------------------
 
     async def _send(self, method: str, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
-        host = urlsplit(url).netloc
+        try:
+            parts = urlsplit(url)
+            host = parts.netloc
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            usable = False
+        if not usable:
+            variable = ENDPOINT_VARIABLES.get(what, "the IBMCLOUD_*_API_ENDPOINT variables")
+            raise CloudError(
+                f"The address of {what} is not a usable URL; set {variable} to a base URL "
+                "such as https://host[:port][/path], or unset it for IBM Cloud's own."
+            )
         tries = 0
         limited = 0
         while True:
