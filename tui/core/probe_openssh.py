@@ -34,7 +34,9 @@ from tui.core.trace import OfferedKey, Trace
 _LEVEL = re.compile(r"^debug([123]): ")
 _OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
 _ACCEPT = re.compile(r"^debug1: Server accepts key: (.+?) \S+ (SHA256:\S+)")
-_VERBOSE_ONLY = re.compile(r"^(OpenSSH_|Transferred: |Bytes per second: |  #\d+ )")
+_VERBOSE_ONLY = re.compile(
+    r"^(OpenSSH_|Authenticated to |Transferred: |Bytes per second: |  #\d+ )"
+)
 _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
 
 
@@ -149,6 +151,7 @@ class _Reader:
         self.asked = False
         self.renamed: tuple[str, str] | None = None  # (config copy, the user's config)
         self.quiet: set[str] = set()  # lines ssh prints only because of how it was called
+        self.last_level = 0
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -160,6 +163,9 @@ class _Reader:
         level = int(match.group(1)) if match else 0
         if level == 0 and _VERBOSE_ONLY.match(text):
             level = 1  # lines ssh prints only with -v
+        if not text.strip():
+            level = self.last_level  # the blank line closing a debug3 channel status block
+        self.last_level = level
         trace.line(level, text)
         body = text[len(match.group(0)) :] if match else text
         if body.startswith("Connecting to "):
