@@ -335,3 +335,24 @@ def test_missing_login_key_and_missing_hosts_are_refused_before_any_login(
     ]
     usage = run_cli("copy-id", "-i", str(pub))
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_everyday_ssh_options_are_understood_not_refused(
+    run_cli, site: Site, tmp_path: Path
+) -> None:
+    """ssh-copy-id hands every -o to ssh; scripts carry BatchMode, LogLevel, ConnectTimeout..."""
+    server, user = site.server, site.users[3]
+    login = _keygen(tmp_path / "k" / "login")
+    _reset(user, login.with_suffix(".pub").read_bytes())
+    new = _keygen(tmp_path / "k" / "new")
+    known = _known_hosts(tmp_path, server)
+    done = run_cli("copy-id", "-n", "--json", "-i", f"{new}.pub",
+                   "-o", f"UserKnownHostsFile={known}", "-o", "BatchMode=yes",
+                   "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", f"User={user.name}",
+                   "-o", f"Port={server.port}", "-o", f"IdentityFile={login}",
+                   "-o", "IdentitiesOnly=yes", "127.0.0.1")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["hosts"]
+    assert (row["user"], row["port"], row["result"]) == (user.name, server.port, "would-install")
+    refused = run_cli("copy-id", "-i", f"{new}.pub", "-o", "ProxyCommand=nc %h %p", "127.0.0.1")
+    assert refused.returncode == 2 and "not supported" in refused.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,34 +117,76 @@ def _looks_private(path: Path) -> bool:
     return b"PRIVATE KEY-----" in head
 
 
-def ssh_options(options: list[str]) -> tuple[Path | None, bool]:
-    """The ``-o`` options understood: (UserKnownHostsFile, StrictHostKeyChecking=accept-new).
+#: ``-o`` options that change neither what is installed nor how the host is trusted: accepted
+#: (ssh-copy-id hands every ``-o`` to ssh, so scripts often carry them) and without effect here.
+HARMLESS_OPTIONS = frozenset(
+    {
+        "batchmode",
+        "loglevel",
+        "identitiesonly",
+        "connectionattempts",
+        "serveraliveinterval",
+        "serveralivecountmax",
+        "forwardagent",
+        "forwardx11",
+        "controlmaster",
+        "controlpath",
+        "controlpersist",
+    }
+)
+
+
+@dataclass
+class SshOptions:
+    """What the ``-o`` options ask for; None/empty where they say nothing."""
+
+    known_hosts: Path | None = None
+    accept_new: bool = False
+    timeout: float | None = None
+    port: int | None = None
+    user: str | None = None
+    identities: list[Path] = field(default_factory=list)
+
+
+def ssh_options(options: list[str]) -> SshOptions:
+    """The ``-o`` options understood: UserKnownHostsFile, StrictHostKeyChecking=accept-new, and
+    the everyday ones (ConnectTimeout, Port, User, IdentityFile, and the harmless ones above).
 
     StrictHostKeyChecking=yes is the default anyway; =no is refused, since a host key must be
-    checked before a password or a key goes to the host.
+    checked before a password or a key goes to the host. Anything else is refused rather than
+    silently ignored.
     """
-    known: Path | None = None
-    accept_new = False
+    found = SshOptions()
     for option in options:
         name, sep, value = option.partition("=")
         if not sep:
             name, _, value = option.strip().partition(" ")
         name, value = name.strip().lower(), value.strip()
         if name == "userknownhostsfile" and value:
-            known = Path(value).expanduser()
+            found.known_hosts = Path(value.split()[0]).expanduser()
         elif name == "stricthostkeychecking" and value.lower() in ("accept-new", "yes", "ask"):
-            accept_new = accept_new or value.lower() == "accept-new"
+            found.accept_new = found.accept_new or value.lower() == "accept-new"
         elif name == "stricthostkeychecking":
             raise InvalidArgument(
                 f"-o {option} would skip the host key check; use --accept-new to trust a new "
                 "host, and check a changed one before going on."
             )
+        elif name == "connecttimeout" and value.isdigit() and int(value) > 0:
+            found.timeout = float(value)
+        elif name == "port" and value.isdigit() and 0 < int(value) < 65536:
+            found.port = int(value)
+        elif name == "user" and value:
+            found.user = value
+        elif name == "identityfile" and value:
+            found.identities.append(Path(value).expanduser())
+        elif name in HARMLESS_OPTIONS and value:
+            continue
         else:
             raise InvalidArgument(
-                f"The option {option!r} is not supported; use -o UserKnownHostsFile=FILE or "
-                "-o StrictHostKeyChecking=accept-new."
+                f"The option {option!r} is not supported; use -o UserKnownHostsFile=FILE, "
+                "-o StrictHostKeyChecking=accept-new, ConnectTimeout, Port, User or IdentityFile."
             )
-    return known, accept_new
+    return found
 
 
 async def _agent_public_keys() -> list[PublicKey]:
@@ -186,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("give at least one [user@]HOST or --hosts-file")
     try:
         targets = [parse_target(text) for text in args.hosts]
-        known_hosts, accept_new = ssh_options(args.ssh_options)
+        extra = ssh_options(args.ssh_options)
     except InvalidArgument as exc:
         args.parser.error(str(exc))
     if args.identity is not None and not args.identity.expanduser().is_file():
@@ -227,18 +270,19 @@ def run(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise InvalidArgument("No password on standard input; write it as the first line.")
-    identities = (args.identity,) if args.identity else ()
+    identities = ((args.identity,) if args.identity else ()) + tuple(extra.identities)
 
     options = [
         ConnectOptions(
-            target=target,
-            port=target.port or args.port,
+            target=target if target.user or not extra.user else replace(target, user=extra.user),
+            port=target.port or args.port or extra.port,
             identities=identities,
             config_file=args.config,
-            known_hosts_file=known_hosts,
-            accept_new=args.accept_new or accept_new,
+            known_hosts_file=extra.known_hosts,
+            accept_new=args.accept_new or extra.accept_new,
             password=password,
-            use_agent=not args.password_stdin and not identities,
+            use_agent=not args.password_stdin and not args.identity,
+            timeout=extra.timeout or ConnectOptions.timeout,
         )
         for target in targets
     ]
