@@ -307,3 +307,12 @@ def test_an_unusable_endpoint_is_named(
     )
     monkeypatch.setenv("IBMCLOUD_IAM_API_ENDPOINT", "127.0.0.1:9")
     assert "IBMCLOUD_IAM_API_ENDPOINT" in one_sentence(cli("cloud", "workspaces"))
+
+
+@pytest.mark.parametrize(("value", "wait"), [("3", 3.0), ("1.5", 1.5), ("0", 0.0), ("", 2.0)])
+def test_retry_after_in_seconds(value: str, wait: float) -> None:
+    import httpx
+
+    from tui.core.upload.stratos import _retry_after
+
+    assert _retry_after(httpx.Response(429, headers={"Retry-After": value}), 1) == wait

@@ -190,8 +190,12 @@ def _env_float(name: str, default: float) -> float:
 
 def _retry_after(response: httpx.Response, attempt: int) -> float:
     value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)  # delta-seconds; "1.5" is read kindly too
+    except ValueError:
+        seconds = -1.0
+    if seconds >= 0 and math.isfinite(seconds):
+        return seconds
     if value:
         try:
             when = email.utils.parsedate_to_datetime(value).timestamp()
