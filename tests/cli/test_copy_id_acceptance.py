@@ -356,3 +356,19 @@ def test_everyday_ssh_options_are_understood_not_refused(
     assert (row["user"], row["port"], row["result"]) == (user.name, server.port, "would-install")
     refused = run_cli("copy-id", "-i", f"{new}.pub", "-o", "ProxyCommand=nc %h %p", "127.0.0.1")
     assert refused.returncode == 2 and "not supported" in refused.stderr
+
+
+def test_every_key_of_a_multi_key_pub_file_goes_in_once(
+    run_cli, site: Site, tmp_path: Path
+) -> None:
+    """ssh-copy-id installs every line of KEY.pub, skipping the ones already there."""
+    server, user = site.server, site.users[2]
+    keys = [_keygen(tmp_path / "k" / name).with_suffix(".pub") for name in ("a", "b", "c")]
+    bundle = tmp_path / "bundle.pub"
+    bundle.write_bytes(b"".join(k.read_bytes() for k in keys))
+    path = _reset(user, keys[1].read_bytes())
+    done = run_cli("copy-id", "-i", str(bundle), "--password-stdin",
+                   "-o", f"UserKnownHostsFile={_known_hosts(tmp_path, server)}",
+                   f"{user.name}@127.0.0.1:{server.port}", input=user.password + "\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert path.read_bytes() == keys[1].read_bytes() + keys[0].read_bytes() + keys[2].read_bytes()

@@ -189,6 +189,22 @@ def ssh_options(options: list[str]) -> SshOptions:
     return found
 
 
+def _keys_of_file(path: Path) -> list[PublicKey]:
+    """Every key line of the file, as ssh-copy-id installs every line of ``KEY.pub``.
+
+    :func:`read_public_key_file` first: its one-sentence errors for a missing, empty, binary or
+    private file, and the one RFC 4716 / PEM key.
+    """
+    from tui.core.keys import parse_public_keys, read_public_key_file, read_text_file
+
+    first = read_public_key_file(path)
+    text = read_text_file(path)
+    keys = [] if text.lstrip().startswith("----") else parse_public_keys(text)
+    if len(keys) > 1:
+        print(f"sshdeck: {path} holds {len(keys)} keys; each goes in", file=sys.stderr)
+    return keys or [first]
+
+
 async def _agent_public_keys() -> list[PublicKey]:
     """ssh-copy-id's fallback when no ``-i`` and no default file: the agent's keys."""
     from tui.core.agent import agent_socket, list_keys
@@ -218,7 +234,6 @@ def _result_line(result: HostResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tui.core.connect import ConnectOptions, parse_target
-    from tui.core.keys import read_public_key_file
     from tui.core.upload import authorized_keys as ak
 
     if args.parallel < 1:
@@ -249,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
         public_path = newest_default_key(Path.home() / ".ssh")
         if public_path is not None:
             print(f"sshdeck: using the key {public_path}", file=sys.stderr)
-            public_keys = [read_public_key_file(public_path)]
+            public_keys = _keys_of_file(public_path)
         else:
             public_keys = asyncio.run(_agent_public_keys())
             print(
@@ -259,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         public_path = public_key_path(args.public_key)
-        public_keys = [read_public_key_file(public_path)]
+        public_keys = _keys_of_file(public_path)
 
     password = None
     if args.password_stdin and sys.stdin.isatty():
