@@ -128,21 +128,65 @@ def _lines(data: bytes) -> Iterator[bytes]:
         start = end + 1
 
 
+class _GetlineBuffer:
+    """glibc getline()'s reused line buffer, as far as ssh-keygen's stale comment can see it.
+
+    It starts at 120 bytes and grows to at least twice its size when a line (copied in pieces
+    that end at 4096-byte file blocks) does not fit. Growing moves it: a pointer into the old
+    buffer then reads freed memory. What that holds is heap behaviour, not a rule; measured on
+    OpenSSH 9 / glibc 2.36: the initial small block is reused at once (reads as empty), a larger
+    one keeps its old bytes.
+    """
+
+    INITIAL = 120
+    BLOCK = 4096
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.capacity = 0
+        self.generation = 0
+        self.freed: dict[int, tuple[int, bytes]] = {}
+
+    def getline(self, raw: bytes, file_offset: int) -> None:
+        self.capacity = self.capacity or self.INITIAL
+        copied = 0
+        while copied < len(raw):
+            piece = min(len(raw) - copied, self.BLOCK - (file_offset + copied) % self.BLOCK)
+            needed = copied + piece + 1
+            if needed > self.capacity:
+                self.freed[self.generation] = (self.capacity, bytes(self.data))
+                self.generation += 1
+                self.capacity = max(needed, 2 * self.capacity)
+            copied += piece
+        if len(self.data) < len(raw) + 1:
+            self.data.extend(bytes(len(raw) + 1 - len(self.data)))
+        self.data[: len(raw)] = raw
+        self.data[len(raw)] = 0
+
+    def string_at(self, pointer: tuple[int, int]) -> bytes:
+        generation, offset = pointer
+        if generation == self.generation:
+            return _cstr(self.data, offset)
+        capacity, content = self.freed[generation]
+        return b"" if capacity <= self.INITIAL else _cstr(content, offset)
+
+
 def public_listing(data: bytes) -> list[Listed] | None:
     """do_fingerprint() over a public/authorized_keys/known_hosts text.
 
     Returns None when the first line says the file is a private key (the caller then follows
     fingerprint_private()).
     """
-    buf = bytearray()
-    comment: int | None = None  # offset into buf, like ssh-keygen's never-reset char *comment
+    reader = _GetlineBuffer()
+    buf = reader.data
+    # ssh-keygen's never-reset ``char *comment``: (buffer generation, offset)
+    comment: tuple[int, int] | None = None
     found: list[Listed] = []
+    offset = 0
     for lnum, raw in enumerate(_lines(data), start=1):
         # getline() writes the line and a NUL; the rest of the buffer keeps older bytes.
-        if len(buf) < len(raw) + 1:
-            buf.extend(b"\0" * (len(raw) + 1 - len(buf)))
-        buf[: len(raw)] = raw
-        buf[len(raw)] = 0
+        reader.getline(raw, offset)
+        offset += len(raw)
         newline = raw.find(b"\n")
         if newline >= 0:
             buf[newline] = 0
@@ -156,7 +200,7 @@ def public_listing(data: bytes) -> list[Listed] | None:
         if parsed is None:
             number, after = _c_int_strtol(line[cp:])
             if number == 0 or after[:1] not in (b" ", b"\t"):
-                comment = cp
+                comment = (reader.generation, cp)
                 quoted = False
                 i = cp
                 while i < len(line) and (quoted or line[i] not in b" \t"):
@@ -176,10 +220,10 @@ def public_listing(data: bytes) -> list[Listed] | None:
         key, rest = parsed
         cp += rest
         if cp < len(line) and line[cp] != 0 and line[cp : cp + 1] != b"#":
-            comment = cp
+            comment = (reader.generation, cp)
             shown: bytes | None = line[cp:]
         else:
-            shown = None if comment is None else _cstr(buf, comment)
+            shown = None if comment is None else reader.string_at(comment)
         found.append(Listed(key, shown))
     return found
 
