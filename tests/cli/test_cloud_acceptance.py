@@ -316,3 +316,31 @@ def test_retry_after_in_seconds(value: str, wait: float) -> None:
     from tui.core.upload.stratos import _retry_after
 
     assert _retry_after(httpx.Response(429, headers={"Retry-After": value}), 1) == wait
+
+
+async def test_upload_pane_against_the_strict_emulator(ibm: StrictIBM, ssh_dir: Path) -> None:
+    """The pane's Stratos tab uses the same client: pick a workspace, 403 in place, then add."""
+    from textual.widgets import Select
+
+    from tests.ui.test_upload_stratos import DATA, SIZE, UploadApp, marks, message, panel_of
+    from tests.ui.test_upload_stratos import settle as settled
+
+    pub = ssh_dir / "id_rsa.pub"
+    pub.write_bytes((DATA / "stratos_rsa.pub").read_bytes())
+    london = ibm.resources[1]
+    app = UploadApp(pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        panel = panel_of(app)
+        panel.query_one("#stratos-workspace", Select).value = london["crn"]
+        await settled(pilot)
+        assert marks(panel) == []
+        ibm.queue("POST", "/v1/ssh-keys", Canned(403))
+        await pilot.click("#stratos-add")
+        await settled(pilot)
+        assert "Manager service role on workspace dev-london" in message(panel)
+        await pilot.click("#stratos-add")
+        await settled(pilot)
+        assert marks(panel) == [("✔ this key", "id_rsa")]
+        assert CANARY not in message(panel)
+    assert [k["name"] for k in ibm.keys[london["crn"]]] == ["id_rsa"]
