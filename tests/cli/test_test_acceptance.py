@@ -104,7 +104,11 @@ def test_openssh_engine_is_quiet_about_missing_default_names(
     result = run_cli("test", target, "--engine", "openssh")
     assert result.returncode == 0, result.stderr
     assert "no such identity" not in result.stderr
-    assert "Authenticated to 127.0.0.1 ([127.0.0.1]:" in result.stderr
+    # without -v, only what ssh prints without it (no "Authenticated to", no blank line)
+    assert result.stderr == f"Logged in to 127.0.0.1 as {user[0]} with publickey.\n"
+    verbose = run_cli("test", target, "--engine", "openssh", "-v")
+    assert "Authenticated to 127.0.0.1 ([127.0.0.1]:" in verbose.stderr
+    assert "no such identity" not in verbose.stderr
 
 
 def test_changed_host_key_names_the_line_and_the_removal_in_both_engines(
@@ -190,3 +194,34 @@ def test_agent_key_is_named_by_its_comment(
     sha = report(result)["offered_keys"][0]["sha256"]
     assert f"Will attempt key: agent-comment ED25519 {sha} agent" in result.stderr
     assert f"Offering public key: agent-comment ED25519 {sha} agent" in result.stderr
+
+
+def test_too_many_agent_keys_is_an_auth_failure_with_the_way_out(
+    server: SshdServer,
+    key: Path,
+    user: tuple[str, Path],
+    ssh_dir: Path,
+    tmp_path: Path,
+    ssh_agent: Any,
+    run_cli: RunCli,
+) -> None:
+    """sshd's MaxAuthTries (6) ends the login before ~/.ssh/id_ed25519 is reached, as with ssh."""
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    for number in range(7):
+        extra = make_key(tmp_path / f"extra{number}", f"extra{number}")
+        assert ssh_agent.ssh_add(str(extra)).returncode == 0
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", target, "--engine", engine, "--json")
+        assert result.returncode == 255
+        document = report(result)
+        assert document["outcome"] == "auth-failed"
+        assert "Too many authentication failures" in document["diagnosis"]
+        assert "IdentitiesOnly" in document["fix"]
+    # the way out works
+    result = run_cli("test", target, "-i", str(key), "-F", str(ssh_dir / "only"), "--json")
+    assert result.returncode == 2  # a missing -F file is a usage error
+    (ssh_dir / "only").write_text("Host *\n  IdentitiesOnly yes\n")
+    result = run_cli("test", target, "-i", str(key), "-F", str(ssh_dir / "only"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert report(result)["accepted_key"] == str(key)

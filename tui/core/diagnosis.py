@@ -67,6 +67,11 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
             f"{where} answered, but not with SSH (no SSH version line)",
             "check the port number: that port runs some other service",
         )
+    if (
+        isinstance(exc, asyncssh.DisconnectError)
+        and "too many authentication" in str(exc.reason).lower()
+    ):
+        return _too_many(trace, host)
     if isinstance(exc, asyncssh.DisconnectError):
         reason = exc.reason or type(exc).__name__
         return (
@@ -212,3 +217,16 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
     if trace.password_tried:
         diagnosis += "; the password was refused too"
     return ("auth-failed", diagnosis, "upload the key first (sshdeck copy-id or the upload screen)")
+
+
+def _too_many(trace: Trace, host: str) -> tuple[str, str, str]:
+    """sshd's MaxAuthTries: every key offered counts, so a full agent locks the right key out."""
+    refused = [k for k in trace.offered if not k.used]
+    return (
+        "auth-failed",
+        f"{host} closed the connection after {len(refused)} refused keys (Too many "
+        "authentication failures: sshd's MaxAuthTries), before the right key, if any, was "
+        "offered",
+        "offer only the right key: -i KEY with IdentitiesOnly yes in ~/.ssh/config (ssh -o "
+        "IdentitiesOnly=yes -i KEY), or remove the other keys from the agent (ssh-add -d)",
+    )

@@ -152,6 +152,7 @@ class _Reader:
         self.renamed: tuple[str, str] | None = None  # (config copy, the user's config)
         self.quiet: set[str] = set()  # lines ssh prints only because of how it was called
         self.last_level = 0
+        self.disconnect: tuple[int, str] | None = None  # the server's code and reason
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -278,6 +279,11 @@ class _Reader:
                 self.failure = self.failure or "not-ssh"
             elif not body.split(": ", 2)[-1].startswith("SSH-"):
                 self.failure = "not-ssh"
+        elif body.startswith("Received disconnect from "):
+            found = re.match(r"Received disconnect from .*?:(\d+): (.*)$", body)
+            if found:
+                self.disconnect = (int(found.group(1)), found.group(2))
+                self.failure = self.failure or "disconnect"
         elif body.startswith("Connection closed by") or body.startswith("Connection reset by"):
             self.failure = self.failure or "closed"
 
@@ -308,6 +314,8 @@ class _Reader:
                 if record.accepted and not record.used and record.problem is None:
                     record.problem = "wrong-passphrase" if self.asked else "needs-passphrase"
             return asyncssh.PermissionDenied("Permission denied")
+        if failure == "disconnect" and self.disconnect is not None:
+            return asyncssh.DisconnectError(*self.disconnect)
         if failure == "not-ssh":
             return asyncssh.ProtocolError("not an SSH server")
         return asyncssh.ConnectionLost("Connection closed")
