@@ -164,6 +164,12 @@ LINE_PARTS = st.tuples(
 )
 
 
+@pytest.fixture
+def utf8_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same UTF-8 locale for us (in this process) and for ssh-keygen, whatever the CI sets."""
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -171,7 +177,10 @@ LINE_PARTS = st.tuples(
 )
 @given(st.lists(LINE_PARTS, min_size=1, max_size=6))
 def test_random_authorized_keys_files_match_ssh_keygen(
-    tmp_path_factory: pytest.TempPathFactory, lines: dict[str, bytes], parts: list[tuple]
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: dict[str, bytes],
+    utf8_everywhere: None,
+    parts: list[tuple],
 ) -> None:
     rendered = []
     for lead, prefix, what, tail in parts:

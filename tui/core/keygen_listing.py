@@ -332,14 +332,33 @@ def _permissions_ok(path: str) -> bool:
     return st.st_uid != os.getuid() or not st.st_mode & 0o077
 
 
+def _startup_value(name: str) -> str | None:
+    """A variable as this process received it (Linux), before Python's own changes."""
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return os.environ.get(name)
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key == name.encode():
+            return value.decode(errors="replace")
+    return None
+
+
 def _utf8_locale() -> bool:
-    """Would ssh-keygen, started with our environment, run in a UTF-8 locale?"""
+    """Would ssh-keygen, started with our environment, run in a UTF-8 locale?
+
+    Python turns a C locale into C.UTF-8 by setting LC_CTYPE (PEP 538) in its own environment;
+    ssh-keygen started beside us would still run in C, so such an LC_CTYPE is checked against
+    the environment this process was started with.
+    """
     env = os.environ
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         value = env.get(name)
         if value:
-            if name == "LC_CTYPE" and value == "C.UTF-8" and env.get("LANG", "C") in ("C", "POSIX"):
-                return False  # most likely Python's own C-locale coercion (PEP 538)
+            if name == "LC_CTYPE" and value == "C.UTF-8" and _startup_value(name) != value:
+                continue  # set by Python itself, not by whoever started us
             return "utf-8" in value.lower() or "utf8" in value.lower()
     return False
 
