@@ -288,6 +288,16 @@ def test_refused_logins_name_the_user_and_the_way_in(run_cli, site: Site, tmp_pa
     assert wrong_password.returncode == 1
     assert f"refused the password for {user.name}" in wrong_password.stdout
     assert "not it" not in wrong_password.stdout + wrong_password.stderr
+    # an encrypted login key and no terminal: copy-id's own ways out, not the tester's options
+    locked = _keygen(tmp_path / "k" / "locked")
+    subprocess.run(["ssh-keygen", "-q", "-p", "-P", "", "-N", "pass phrase", "-f", str(locked)],
+                   check=True, capture_output=True, timeout=30)  # fmt: skip
+    _reset(user, locked.with_suffix(".pub").read_bytes())
+    needs = run_cli("copy-id", "-i", pub, "--identity", str(locked), "-o", known,
+                    f"{user.name}@127.0.0.1:{server.port}")  # fmt: skip
+    assert needs.returncode == 1
+    assert "is encrypted" in needs.stdout and "run without --identity" in needs.stdout
+    assert "--passphrase-stdin" not in needs.stdout
 
 
 def _missing(d: Path) -> Path:

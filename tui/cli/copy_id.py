@@ -16,6 +16,8 @@ from tui.cli.common import print_json
 from tui.core.errors import InvalidArgument, SshDeckError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from tui.core.keys import PublicKey
     from tui.core.upload.authorized_keys import HostProgress, HostResult
 
@@ -189,6 +191,24 @@ def ssh_options(options: list[str]) -> SshOptions:
     return found
 
 
+def _terminal_passphrase() -> Callable[[Path, str], Awaitable[str | None]]:
+    """``ask_passphrase`` for the connection code: one prompt a key, whatever the host count."""
+    import asyncio
+    import getpass
+
+    answers: dict[Path, str | None] = {}
+    lock = asyncio.Lock()
+
+    async def ask(path: Path, sha256: str) -> str | None:
+        async with lock:  # hosts log in in parallel; the terminal takes one question at a time
+            if path not in answers:
+                prompt = f"Enter passphrase for key '{path}': "
+                answers[path] = await asyncio.to_thread(getpass.getpass, prompt) or None
+            return answers[path]
+
+    return ask
+
+
 def _keys_of_file(path: Path) -> list[PublicKey]:
     """Every key line of the file, as ssh-copy-id installs every line of ``KEY.pub``.
 
@@ -287,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidArgument("No password on standard input; write it as the first line.")
     identities = ((args.identity,) if args.identity else ()) + tuple(extra.identities)
 
+    # an encrypted login key not in the keyring: ask on the terminal as ssh does, once a key
+    ask = _terminal_passphrase() if sys.stdin.isatty() and not args.password_stdin else None
     options = [
         ConnectOptions(
             target=target if target.user or not extra.user else replace(target, user=extra.user),
@@ -298,6 +320,7 @@ def run(args: argparse.Namespace) -> int:
             password=password,
             use_agent=not args.password_stdin and not args.identity,
             timeout=extra.timeout or ConnectOptions.timeout,
+            ask_passphrase=ask,
         )
         for target in targets
     ]

@@ -241,6 +241,11 @@ def _login_failure(
     The tester's diagnosis of a refused login needs a full trace (kept only by ``sshdeck
     test``), so a refusal is described from the way in that was tried, naming the user.
     """
+    if exc.outcome == "key-needs-passphrase":  # the tester's fix names its own options
+        return (
+            f"{exc.diagnosis}: load it into the ssh-agent (sshdeck agent add -f KEY, or ssh-add) "
+            "and run without --identity, or run copy-id in a terminal to type the passphrase."
+        )
     if exc.outcome != "auth-failed":
         return str(exc)
     who = user or "the user"
