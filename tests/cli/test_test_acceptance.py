@@ -225,3 +225,20 @@ def test_too_many_agent_keys_is_an_auth_failure_with_the_way_out(
     result = run_cli("test", target, "-i", str(key), "-F", str(ssh_dir / "only"), "--json")
     assert result.returncode == 0, result.stderr
     assert report(result)["accepted_key"] == str(key)
+
+
+def test_openssh_engine_proxy_jump_checks_home_known_hosts(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, run_cli: RunCli
+) -> None:
+    """The ssh that ProxyJump starts never sees our -o options: the config copy carries them."""
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    (ssh_dir / "config").write_text(
+        f"Host jump inner\n  HostName 127.0.0.1\n  Port {server.port}\n  User {user[0]}\n"
+        "  IdentityFile ~/.ssh/id_ed25519\nHost inner\n  ProxyJump jump\n"
+    )
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", "inner", "--engine", engine, "-v", "--json")
+        assert result.returncode == 0, result.stderr
+        assert report(result)["outcome"] == "ok"
+    assert f"Found key in {ssh_dir / 'known_hosts'}:1" in result.stderr
+    assert "(via proxy)" in result.stderr

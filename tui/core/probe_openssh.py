@@ -67,13 +67,12 @@ def rehomed_config(config: Path, home: Path) -> str | None:
 
     ssh expands ``~`` in its config to the passwd home directory, not ``$HOME``; when the two
     differ (sshdeck run with another HOME), ssh would read other keys and known_hosts than the
-    asyncssh engine. None when nothing needs rewriting or the file cannot be read.
+    asyncssh engine. None when the file cannot be read.
     """
     try:
         text = config.read_text()
     except (OSError, UnicodeDecodeError):
         return None
-    changed = False
     lines = []
     for line in text.splitlines():
         found = _OPTION.match(line)
@@ -88,11 +87,16 @@ def rehomed_config(config: Path, home: Path) -> str | None:
                 elif keyword.lower() == "include" and bare and not bare.startswith(("/", "~")):
                     word = quote + str(home / ".ssh" / bare)
                 words.append(word)
-            new = f"{indent}{keyword}{sep}{' '.join(words)}"
-            changed = changed or new != line
-            line = new
+            line = f"{indent}{keyword}{sep}{' '.join(words)}"
         lines.append(line)
-    return "\n".join(lines) + "\n" if changed else None
+    # ssh's own default, spelled against HOME; last in the file, so only where nothing above
+    # set it: this reaches the ssh that ProxyJump starts, which never sees our -o options
+    lines += [
+        "",
+        "Host *",
+        f'  UserKnownHostsFile "{home}/.ssh/known_hosts" "{home}/.ssh/known_hosts2"',
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def ssh_command(
