@@ -382,3 +382,19 @@ def test_every_key_of_a_multi_key_pub_file_goes_in_once(
                    f"{user.name}@127.0.0.1:{server.port}", input=user.password + "\n")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert path.read_bytes() == keys[1].read_bytes() + keys[0].read_bytes() + keys[2].read_bytes()
+
+
+def test_throwaway_known_hosts_still_verifies_the_new_key(
+    run_cli, site: Site, tmp_path: Path
+) -> None:
+    """``-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=accept-new`` (a common pair):
+    the check login accepts the host key as the first login did instead of failing on it."""
+    server, user = site.server, site.users[0]
+    new = _keygen(tmp_path / "k" / "new")
+    _reset(user, b"")
+    done = run_cli("copy-id", "-i", f"{new}.pub", "--password-stdin", "--json",
+                   "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=accept-new",
+                   f"{user.name}@127.0.0.1:{server.port}", input=user.password + "\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["hosts"]
+    assert (row["result"], row["verified"], row["error"]) == ("installed", True, None)

@@ -211,25 +211,35 @@ def _can_verify(path: Path, public_key: PublicKey) -> bool:
 
 
 async def _login_fails(
-    options: ConnectOptions, private_key: Path, public_key: PublicKey
+    options: ConnectOptions, private_key: Path, public_key: PublicKey, host: str
 ) -> str | None:
-    """Log in with the new key alone; None when it worked, else the tester's outcome code.
+    """Log in with the new key alone; None when it worked, else the sentence that says why not.
 
     ssh_config's IdentityFile keys are offered as well (the tester offers keys as ssh does), so
     the facts the tester's client recorded must show that the key which logged in is the new one.
     (No trace is passed in: that would turn on asyncssh's debug log for every connection.)
+    The host key is checked as for the first login, accept-new included: the first login has
+    recorded a new key by now, except in a known_hosts that keeps nothing (``/dev/null``).
     """
-    check = replace(
-        options, identities=(private_key,), use_agent=False, password=None, accept_new=False
+    check = replace(options, identities=(private_key,), use_agent=False, password=None)
+    refused = (
+        f"The key was added on {host} but logging in with it failed; check that its sshd "
+        "accepts keys (PubkeyAuthentication) of this type, and the modes of the home directory "
+        "and ~/.ssh there (sshd's StrictModes)."
     )
     try:
         async with await open_connection(check) as conn:
             trace = getattr(conn.get_owner(), "trace", None)
     except ConnectionFailed as exc:
-        return exc.outcome
+        if exc.outcome in ("auth-failed", "key-permissions", "key-needs-passphrase"):
+            return refused
+        return f"The key was added on {host} but the login to check it failed: {exc}"
     offered = getattr(trace, "offered", None) or []
     if offered and not any(k.used and k.sha256 == public_key.sha256 for k in offered):
-        return "another key was accepted"
+        return (
+            f"The key was added on {host} but another key (an IdentityFile of ssh_config) logged "
+            f"in during the check; check it with ssh -i {private_key} -o IdentitiesOnly=yes."
+        )
     return None
 
 
@@ -339,16 +349,9 @@ async def install(
                 outcome, detail=f"{detail}; not verified: {verify_with.name} needs a passphrase"
             )
         report("verifying")
-        failure = await _login_fails(options, verify_with, public_key)
+        failure = await _login_fails(options, verify_with, public_key, host)
         if failure is not None:
-            return finish(
-                outcome,
-                f"The key was added on {host} but logging in with it failed ({failure}); "
-                "check that its sshd accepts keys (PubkeyAuthentication) of this type, and the "
-                "modes of the home directory and ~/.ssh there (sshd's StrictModes).",
-                verified=False,
-                detail=detail,
-            )
+            return finish(outcome, failure, verified=False, detail=detail)
         return finish(outcome, verified=True, detail=f"{detail}; login with the new key works")
     except ConnectionFailed as exc:
         return finish("failed", _login_failure(exc, options, host, user))
