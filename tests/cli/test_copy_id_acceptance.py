@@ -296,7 +296,7 @@ def test_refused_logins_name_the_user_and_the_way_in(run_cli, site: Site, tmp_pa
     needs = run_cli("copy-id", "-i", pub, "--identity", str(locked), "-o", known,
                     f"{user.name}@127.0.0.1:{server.port}")  # fmt: skip
     assert needs.returncode == 1
-    assert "is encrypted" in needs.stdout and "run without --identity" in needs.stdout
+    assert "is encrypted" in needs.stdout and "ssh-agent" in needs.stdout
     assert "--passphrase-stdin" not in needs.stdout
 
 

@@ -254,7 +254,7 @@ def _login_failure(
     if exc.outcome == "key-needs-passphrase":  # the tester's fix names its own options
         return (
             f"{exc.diagnosis}: load it into the ssh-agent (sshdeck agent add -f KEY, or ssh-add) "
-            "and run without --identity, or run copy-id in a terminal to type the passphrase."
+            "and log in through the agent, or type its passphrase in a terminal."
         )
     if exc.outcome != "auth-failed":
         return str(exc)
@@ -262,17 +262,17 @@ def _login_failure(
     if options.password is not None:
         return (
             f"{host} refused the password for {who} (or accepts no passwords): check the user "
-            "name and the password, or log in with a key it already trusts (--identity KEY)."
+            "name and the password, or log in with a key it already trusts."
         )
     if options.identities:
         names = ", ".join(str(path) for path in options.identities)
         return (
             f"{host} refused the key {names} for {who}: check the user name, or log in with a "
-            "key it already trusts, the agent, or --password-stdin to bootstrap."
+            "key it already trusts, the agent, or the account's password."
         )
     return (
         f"{host} refused every key offered for {who} (the agent's and ~/.ssh keys): check the "
-        "user name, or log in with --identity KEY, or with --password-stdin to bootstrap."
+        "user name, or log in with a key file it trusts or the account's password."
     )
 
 
