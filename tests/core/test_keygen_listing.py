@@ -270,3 +270,17 @@ def test_encrypted_private_key_without_pub(tmp_path: Path, kind: str, fmt: str |
     assert (ours_code == 0, ours) == (code == 0, expected)
     if fmt is None:
         assert ours.endswith(" no comment (ED25519)\n")
+
+
+def test_standard_input_as_ssh_keygen_reads_it(tmp_path: Path, lines: dict[str, bytes]) -> None:
+    body = lines["ed"] + b" from stdin\n" + b'from="1.2.3.4" ' + lines["rsa"] + b"\n"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    ours = subprocess.run(
+        [sys.executable, "-m", "tui", "fingerprint", "-v", "-f", "-"],
+        input=body,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    theirs = subprocess.run(["ssh-keygen", "-l", "-v", "-f", "-"], input=body, capture_output=True)
+    assert (ours.returncode, ours.stdout) == (0, theirs.stdout)

@@ -171,7 +171,7 @@ class _GetlineBuffer:
         return b"" if capacity <= self.INITIAL else _cstr(content, offset)
 
 
-def public_listing(data: bytes) -> list[Listed] | None:
+def public_listing(data: bytes, private_allowed: bool = True) -> list[Listed] | None:
     """do_fingerprint() over a public/authorized_keys/known_hosts text.
 
     Returns None when the first line says the file is a private key (the caller then follows
@@ -194,7 +194,7 @@ def public_listing(data: bytes) -> list[Listed] | None:
         cp = len(line) - len(line.lstrip(b" \t"))
         if cp >= len(line) or line[cp : cp + 1] == b"#":
             continue
-        if lnum == 1 and b"PRIVATE KEY" in line[cp:]:
+        if lnum == 1 and private_allowed and b"PRIVATE KEY" in line[cp:]:
             return None
         parsed = sshkey_read(line[cp:])
         if parsed is None:
@@ -397,8 +397,13 @@ def fingerprint_report(path: str, hash_name: str = "sha256", visual: bool = Fals
     """The lines ``ssh-keygen -l [-v] [-E hash] -f path`` prints; typed errors where it fails."""
     from tui.core.keys import parse_public_key
 
-    data = _read(path)
-    entries = public_listing(data)
+    if path == "-":  # standard input, as ssh-keygen -l -f - reads it: public keys only
+        import sys
+
+        data, path = sys.stdin.buffer.read(), "(stdin)"
+    else:
+        data = _read(path)
+    entries = public_listing(data, private_allowed=path != "(stdin)")
     if entries is None:
         entries = [private_listing(path, data)]
     elif not entries:
