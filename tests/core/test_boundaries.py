@@ -38,6 +38,9 @@ def test_key_commands_import_neither_textual_nor_asyncssh(tmp_path: Path) -> Non
         ["fingerprint", "-v", "-f", str(key)],
         ["list", "--dir", str(tmp_path), "--json"],
         ["pub", "-f", str(key)],
+        ["keygen", "-N", "", "-C", "c", "-f", str(tmp_path / "new")],
+        ["comment", "-f", str(key), "-C", "renamed"],
+        ["passwd", "-f", str(key), "-N", "a passphrase", "-a", "1"],
     ):
         modules = _modules_after(
             "import contextlib, io\nfrom tui.__main__ import main\n"
