@@ -242,3 +242,24 @@ def test_openssh_engine_proxy_jump_checks_home_known_hosts(
         assert report(result)["outcome"] == "ok"
     assert f"Found key in {ssh_dir / 'known_hosts'}:1" in result.stderr
     assert "(via proxy)" in result.stderr
+
+
+def test_openssh_engine_passphrase_reaches_ssh_every_time(
+    server: SshdServer, user: tuple[str, Path], ssh_dir: Path, run_cli: RunCli
+) -> None:
+    """The askpass helper once lost the race with its FIFO feeder about every other run."""
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    passphrase = ' odd \\ "pass" $HOME '
+    locked = ssh_dir / "locked"
+    made = ssh_keygen("-q", "-t", "ed25519", "-N", passphrase, "-C", "", "-f", str(locked))
+    assert made.returncode == 0
+    authorize(user, locked)
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    args = ("test", target, "-i", str(locked), "--engine", "openssh", "--passphrase-stdin")
+    for _attempt in range(5):
+        result = run_cli(*args, "-vvv", input=passphrase + "\n")
+        assert result.returncode == 0, result.stderr
+        assert '"pass"' not in result.stderr and passphrase.strip() not in result.stderr
+    wrong = run_cli(*args, "--json", input="not it\n")
+    assert wrong.returncode == 255
+    assert report(wrong)["outcome"] == "key-needs-passphrase"

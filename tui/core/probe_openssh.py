@@ -341,7 +341,10 @@ class _Askpass:
         fifo = self.directory / "answer"
         os.mkfifo(fifo, 0o600)
         script = self.directory / "askpass"
-        script.write_text(f"#!/bin/sh\nexec cat '{fifo}'\n")
+        # one line per question (read is a shell builtin: the passphrase is in no argument)
+        script.write_text(
+            f"#!/bin/sh\nIFS= read -r answer < '{fifo}'\nprintf '%s\\n' \"$answer\"\n"
+        )
         script.chmod(0o700)
         self.thread = threading.Thread(target=self._feed, args=(fifo,), daemon=True)
         self.thread.start()
@@ -352,10 +355,13 @@ class _Askpass:
     def _feed(self, fifo: Path) -> None:
         assert self.passphrase is not None
         while not self.done.is_set():
-            with open(fifo, "w") as handle:  # blocks until the helper opens it
-                if self.done.is_set():
-                    return
-                handle.write(self.passphrase + "\n")
+            try:
+                with open(fifo, "w") as handle:  # blocks until the helper opens it
+                    if self.done.is_set():
+                        return
+                    handle.write(self.passphrase + "\n")
+            except BrokenPipeError:  # the helper had its line and left: wait for the next one
+                continue
 
     def __exit__(self, *exc: object) -> None:
         if self.directory is None:
