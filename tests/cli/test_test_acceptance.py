@@ -263,3 +263,18 @@ def test_openssh_engine_passphrase_reaches_ssh_every_time(
     wrong = run_cli(*args, "--json", input="not it\n")
     assert wrong.returncode == 255
     assert report(wrong)["outcome"] == "key-needs-passphrase"
+
+
+def test_log_into_a_directory_uses_the_guides_name(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, tmp_path: Path,
+    run_cli: RunCli,
+) -> None:  # fmt: skip
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    result = run_cli("test", target, "--log", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    saved = tmp_path / "ssh.127.0.0.1.debug"
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert "debug3: " in saved.read_text() and "debug1: " not in result.stderr
+    missing = run_cli("test", target, "--log", str(tmp_path / "no" / "such.debug"))
+    assert missing.returncode == 2 and "--log" in missing.stderr

@@ -33,7 +33,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accept-new", action="store_true", help="trust an unknown host key")
     parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
     parser.add_argument("--engine", choices=("asyncssh", "openssh"), default="asyncssh")
-    parser.add_argument("--log", type=Path, metavar="FILE", help="save the -vvv transcript")
+    parser.add_argument(
+        "--log", type=Path, metavar="FILE",
+        help="save the -vvv transcript (a directory: DIR/ssh.<host>.debug)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--passphrase-stdin", action="store_true", help="read a key passphrase from stdin"
@@ -117,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"No key file {key}; check the path given with -i.")
         if args.timeout <= 0:
             raise UsageError("The timeout must be a positive number of seconds.")
+        if args.log is not None and args.log.is_dir():
+            args.log = args.log / f"ssh.{target.host}.debug"  # the guide's name
+        if args.log is not None and not args.log.parent.is_dir():
+            raise UsageError(f"No directory {args.log.parent} for the log; check --log.")
     except (UsageError, InvalidTarget) as exc:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
