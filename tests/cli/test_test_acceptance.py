@@ -278,3 +278,25 @@ def test_log_into_a_directory_uses_the_guides_name(
     assert "debug3: " in saved.read_text() and "debug1: " not in result.stderr
     missing = run_cli("test", target, "--log", str(tmp_path / "no" / "such.debug"))
     assert missing.returncode == 2 and "--log" in missing.stderr
+
+
+def test_config_strict_host_key_checking_accept_new_like_ssh(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, tmp_path: Path,
+    run_cli: RunCli,
+) -> None:  # fmt: skip
+    (ssh_dir / "config").write_text(
+        f"Host sk\n  HostName 127.0.0.1\n  Port {server.port}\n  User {user[0]}\n"
+        "  StrictHostKeyChecking accept-new\n"
+    )
+    for engine in ("asyncssh", "openssh"):
+        known = ssh_dir / "known_hosts"
+        known.unlink(missing_ok=True)
+        result = run_cli("test", "sk", "--engine", engine)
+        assert result.returncode == 0, result.stderr
+        assert "Warning: Permanently added" in result.stderr
+        assert known.read_text() == server.known_hosts_line() + "\n"
+    other = make_key(tmp_path / "other_host")
+    blob = other.with_name("other_host.pub").read_text().split()[1]
+    (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{server.port} ssh-ed25519 {blob}\n")
+    changed = run_cli("test", "sk", "--json")
+    assert changed.returncode == 255 and report(changed)["outcome"] == "host-key-changed"

@@ -146,6 +146,7 @@ class Resolved:
     agent_path: str | None
     config_paths: list[str]
     hash_known_hosts: bool = False
+    accept_new: bool = False  # the config's StrictHostKeyChecking accept-new (or no)
 
 
 def resolve_config(options: ConnectOptions) -> Resolved:
@@ -157,8 +158,11 @@ def resolve_config(options: ConnectOptions) -> Resolved:
         raise InvalidArgument(f"Cannot read the config file {options.config_file}; check -F.")
     explicit_port = options.port or options.target.port
     # asyncssh's parser skips options it does not use; accept-new needs this one
-    asyncssh.config.SSHClientConfig._handlers.setdefault(
-        "hashknownhosts", ("HashKnownHosts", asyncssh.config.SSHConfig._set_bool)
+    handlers = asyncssh.config.SSHClientConfig._handlers
+    handlers.setdefault("hashknownhosts", ("HashKnownHosts", asyncssh.config.SSHConfig._set_bool))
+    handlers.setdefault(
+        "stricthostkeychecking",
+        ("StrictHostKeyChecking", asyncssh.config.SSHConfig._set_string),
     )
     try:
         opts = asyncssh.SSHClientConnectionOptions(
@@ -196,6 +200,9 @@ def resolve_config(options: ConnectOptions) -> Resolved:
         agent_path=agent_path,
         config_paths=config_paths or [str(Path.home() / ".ssh" / "config")],
         hash_known_hosts=bool(config.get("HashKnownHosts", False)),
+        # "no" adds unknown keys too; a changed key stops all the same (never "go on")
+        accept_new=str(config.get("StrictHostKeyChecking", "")).lower()
+        in ("accept-new", "no", "off"),
     )
 
 
@@ -260,7 +267,7 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
                 resolved.known_hosts,
                 host,
                 port,
-                options.accept_new,
+                options.accept_new or resolved.accept_new,
                 resolved.hash_known_hosts,
             )
             known = kh.known_types(resolved.known_hosts, host, port)

@@ -120,7 +120,8 @@ def ssh_command(
     args += ["-F", str(config) if config.is_file() else "/dev/null"]
     # -o, else the config's UserKnownHostsFile, else HOME's (not the passwd home's)
     args += ["-o", f"UserKnownHostsFile={resolved.known_hosts[0]}"]
-    args += ["-o", f"StrictHostKeyChecking={'accept-new' if options.accept_new else 'yes'}"]
+    accept = options.accept_new or resolved.accept_new  # never the config's "no": see connect
+    args += ["-o", f"StrictHostKeyChecking={'accept-new' if accept else 'yes'}"]
     if options.effective_port != 22 or options.port:
         args += ["-p", str(options.effective_port)]
     for path in options.identities:
