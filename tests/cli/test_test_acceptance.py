@@ -300,3 +300,37 @@ def test_config_strict_host_key_checking_accept_new_like_ssh(
     (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{server.port} ssh-ed25519 {blob}\n")
     changed = run_cli("test", "sk", "--json")
     assert changed.returncode == 255 and report(changed)["outcome"] == "host-key-changed"
+
+
+def test_server_with_two_host_keys_shows_the_one_ssh_picks(
+    user: tuple[str, Path], key: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """OpenSSH's host key order (ed25519 before RSA; rsa-sha2-512 for RSA), not asyncssh's."""
+    rsa = tmp_path / "host_rsa"
+    assert ssh_keygen("-q", "-t", "rsa", "-b", "1024", "-N", "", "-f", str(rsa)).returncode == 0
+    base = tmp_path / "sshd"
+    base.mkdir()
+    both = _start_sshd(base, extra_config=f"HostKey {rsa}")
+    try:
+        target = f"{user[0]}@127.0.0.1:{both.port}"
+        ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+        result = run_cli("test", target, "-o", f"UserKnownHostsFile={ours}", "--accept-new", "-v")
+        assert result.returncode == 0, result.stderr
+        assert "debug1: kex: host key algorithm: ssh-ed25519" in result.stderr
+        ssh = subprocess.run(
+            ["ssh", "-F", "/dev/null", "-o", f"UserKnownHostsFile={theirs}", "-o",
+             "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes", "-i", str(key),
+             "-p", str(both.port), f"{user[0]}@127.0.0.1", "true"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert ssh.returncode == 0, ssh.stderr
+        assert ours.read_text() == theirs.read_text()  # the same key, the same line
+        rsa_line = rsa.with_name("host_rsa.pub").read_text().split()[:2]
+        ours.write_text(f"[127.0.0.1]:{both.port} {' '.join(rsa_line)}\n")
+        known = run_cli("test", target, "-o", f"UserKnownHostsFile={ours}", "-v", "--json")
+        assert known.returncode == 0, known.stderr
+        assert "debug1: kex: host key algorithm: rsa-sha2-512" in known.stderr
+        assert "is known and matches the RSA host key." in known.stderr
+        assert report(known)["host_key"]["type"] == "ssh-rsa"
+    finally:
+        both.stop()
