@@ -334,3 +334,27 @@ def test_server_with_two_host_keys_shows_the_one_ssh_picks(
         assert report(known)["host_key"]["type"] == "ssh-rsa"
     finally:
         both.stop()
+
+
+def test_unprotected_key_is_refused_only_when_the_server_would_take_it(
+    server: SshdServer, key: Path, user: tuple[str, Path], ssh_dir: Path, tmp_path: Path,
+    run_cli: RunCli,
+) -> None:  # fmt: skip
+    """ssh offers the public half first; the permission warning comes after "Server accepts"."""
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    stranger = make_key(tmp_path / "stranger")
+    for path in (key, stranger):
+        path.chmod(0o644)
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    for engine in ("asyncssh", "openssh"):
+        taken = run_cli("test", target, "-i", str(key), "--engine", engine, "-v", "--json")
+        assert taken.returncode == 255
+        assert report(taken)["outcome"] == "key-permissions"
+        assert report(taken)["offered_keys"][0]["accepted"] is True
+        lines = taken.stderr.splitlines()
+        accepts = next(i for i, t in enumerate(lines) if t.startswith("debug1: Server accepts"))
+        assert "UNPROTECTED PRIVATE KEY FILE" in lines[accepts + 2]
+        refused = run_cli("test", target, "-i", str(stranger), "--engine", engine, "--json")
+        assert refused.returncode == 255
+        assert report(refused)["outcome"] == "auth-failed"
+        assert "UNPROTECTED" not in refused.stderr

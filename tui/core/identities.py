@@ -9,8 +9,8 @@ only when neither gave a file.
 A file key is offered by its public half only (from the ``.pub`` or the OpenSSH container, no
 passphrase needed); the private key is read, and its passphrase looked for (keyring, then the one
 given, then the ``ask`` callback), only when the server answers that it would accept the key:
-exactly when ssh asks for a passphrase. A key readable by others is left out with OpenSSH's
-"UNPROTECTED PRIVATE KEY FILE" warning, as ssh does.
+exactly when ssh asks for a passphrase. A key readable by others is refused at that same moment
+with OpenSSH's "UNPROTECTED PRIVATE KEY FILE" warning, as ssh does.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Identity:
     public: PublicKey
     path: Path | None = None
     agent_pair: Any = None
+    unprotected: int | None = None  # the file's mode when others may read it (ssh refuses it)
 
 
 def _file_public_key(path: Path) -> tuple[PublicKey | None, bool]:
@@ -101,17 +102,12 @@ async def collect(
         if public is None:
             trace.debug(1, f'Load key "{path}": encrypted PEM key without a .pub beside it')
             continue
-        mode = _unprotected(path)
         source = "explicit" if explicit else "default"
         record = OfferedKey(str(path), public.sha256, public.label, source)
-        if mode is not None:
-            for text in permission_lines(path, mode):
-                trace.line(0, text)
-            record.problem = "permissions"
-            trace.skipped.append(record)
-            continue
         trace.debug(1, f"identity file {path} type {public.key_type}")
-        loaded.append(Identity(record, public, path))
+        # like ssh: the public half is offered all the same; the private key is refused (with
+        # OpenSSH's warning) only when the server would take it
+        loaded.append(Identity(record, public, path, unprotected=_unprotected(path)))
     ordered: list[Identity] = []
     if agent_path:
         for pair in await _agent_keys(trace, agent_path):
@@ -197,6 +193,12 @@ def offer_key_pair(
             if identity.agent_pair is not None:
                 result: bytes = await identity.agent_pair.sign_async(data)
                 return result
+            if identity.unprotected is not None and path is not None:
+                for text in permission_lines(path, identity.unprotected):
+                    trace.line(0, text)
+                record.problem = "permissions"
+                trace.skipped.append(record)
+                raise ValueError("bad permissions")
             if self._private is None:
                 self._private = await _load_private(identity, trace, passphrase, ask)
             signature: bytes = self._private.sign(data, self.sig_algorithm)

@@ -263,9 +263,7 @@ class _Reader:
                 found_key = next((k for k in trace.offered if k.path == path), None)
                 if found_key is None:
                     found_key = OfferedKey(path, "?", "?", "explicit")
-                else:
-                    trace.offered.remove(found_key)
-                found_key.problem = "permissions"
+                found_key.problem = "permissions"  # still an offered key, as ssh printed
                 trace.skipped.append(found_key)
                 self.current = None
         elif "Permission denied (" in body:
