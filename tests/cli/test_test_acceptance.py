@@ -105,7 +105,7 @@ def test_openssh_engine_is_quiet_about_missing_default_names(
     assert result.returncode == 0, result.stderr
     assert "no such identity" not in result.stderr
     # without -v, only what ssh prints without it (no "Authenticated to", no blank line)
-    assert result.stderr == f"Logged in to 127.0.0.1 as {user[0]} with publickey.\n"
+    assert result.stderr == f"Logged in to 127.0.0.1 as {user[0]} with the key {key}.\n"
     verbose = run_cli("test", target, "--engine", "openssh", "-v")
     assert "Authenticated to 127.0.0.1 ([127.0.0.1]:" in verbose.stderr
     assert "no such identity" not in verbose.stderr
@@ -242,6 +242,19 @@ def test_openssh_engine_proxy_jump_checks_home_known_hosts(
         assert report(result)["outcome"] == "ok"
     assert f"Found key in {ssh_dir / 'known_hosts'}:1" in result.stderr
     assert "(via proxy)" in result.stderr
+    # the jump host's login is not the target's: a refused key behind it is a failure
+    wrong = make_key(ssh_dir / "wrong")
+    (ssh_dir / "config").write_text(
+        f"Host jump inner\n  HostName 127.0.0.1\n  Port {server.port}\n  User {user[0]}\n"
+        "  IdentitiesOnly yes\nHost jump\n  IdentityFile ~/.ssh/id_ed25519\n"
+        f"Host inner\n  IdentityFile {wrong}\n  ProxyJump jump\n"
+    )
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", "inner", "--engine", engine, "--json")
+        assert result.returncode == 255, result.stdout
+        document = report(result)
+        assert (document["ok"], document["outcome"]) == (False, "auth-failed")
+        assert [k["path"] for k in document["offered_keys"]] == [str(wrong)]
 
 
 def test_openssh_engine_passphrase_reaches_ssh_every_time(

@@ -158,6 +158,7 @@ class _Reader:
         self.quiet: set[str] = set()  # lines ssh prints only because of how it was called
         self.last_level = 0
         self.disconnect: tuple[int, str] | None = None  # the server's code and reason
+        self.proxied = False  # a ProxyJump/ProxyCommand: only "(via proxy)" is the target
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -239,6 +240,11 @@ class _Reader:
             self.current.accepted = True
         elif body.startswith("Next authentication method: password"):
             trace.password_tried = True
+        elif body.startswith("Authenticated to ") and self.proxied and "(via proxy)" not in body:
+            # the ProxyJump host's login (its ssh shares our stderr): what it offered and was
+            # told is not about the target, whose own login comes next
+            trace.offered, trace.auth_methods, trace.attempts = [], [], []
+            trace.auth_method, self.current = None, None
         elif body.startswith("Authenticated to "):
             found = re.search(r'using "([^"]+)"', body)
             trace.auth_method = found.group(1) if found else trace.auth_method
@@ -386,6 +392,7 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     )
     trace.add_secret(connect.passphrase)
     reader = _Reader(trace)
+    reader.proxied = resolve_config(connect).proxied
     home = Path.home()
     # default names passed as IdentityFile make ssh complain about the missing ones, which
     # it never does for its own defaults
@@ -448,11 +455,13 @@ async def _run(
     if trace.reached("authentication"):
         trace.end("session opened", returncode != 255 or reader.exit_status is not None)
         status = reader.exit_status if reader.exit_status is not None else returncode
+        key = next((k for k in trace.offered if k.used), None)
+        how = f"the key {key.name}" if key else f'"{trace.auth_method}"'  # as the other engine
         result = result_from_trace(
             trace,
             target,
             "ok",
-            f"Logged in to {trace.host} as {trace.user} with {trace.auth_method}.",
+            f"Logged in to {trace.host} as {trace.user} with {how}.",
             "Nothing to fix.",
             "openssh",
         )
