@@ -371,3 +371,24 @@ def test_unprotected_key_is_refused_only_when_the_server_would_take_it(
         assert refused.returncode == 255
         assert report(refused)["outcome"] == "auth-failed"
         assert "UNPROTECTED" not in refused.stderr
+
+
+def test_ipv6_target_in_brackets(
+    user: tuple[str, Path], key: Path, ssh_dir: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    base = tmp_path / "sshd6"
+    base.mkdir()
+    six = _start_sshd(base, extra_config="ListenAddress ::1")
+    try:
+        target = f"{user[0]}@[::1]:{six.port}"
+        for engine in ("asyncssh", "openssh"):
+            known = ssh_dir / "known_hosts"
+            known.unlink(missing_ok=True)
+            result = run_cli("test", target, "--accept-new", "--engine", engine, "-v")
+            assert result.returncode == 0, result.stderr
+            assert f"Connecting to ::1 [::1] port {six.port}." in result.stderr
+            assert f'Authenticated to ::1 ([::1]:{six.port}) using "publickey".' in result.stderr
+            blob = six.known_hosts_line().split(" ", 1)[1]
+            assert known.read_text() == f"[::1]:{six.port} {blob}\n"
+    finally:
+        six.stop()
