@@ -392,3 +392,18 @@ def test_ipv6_target_in_brackets(
             assert known.read_text() == f"[::1]:{six.port} {blob}\n"
     finally:
         six.stop()
+
+
+def test_unknown_host_shows_fingerprint_and_randomart_in_both_engines(
+    server: SshdServer, user: tuple[str, Path], run_cli: RunCli
+) -> None:
+    target = f"{user[0]}@127.0.0.1:{server.port}"
+    art = server.host_public_key.randomart().splitlines()
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", target, "--engine", engine, "--json")
+        assert result.returncode == 255
+        assert report(result)["outcome"] == "host-key-unknown"
+        lines = result.stderr.splitlines()
+        assert f"ED25519 key fingerprint is {server.host_public_key.sha256}." in lines
+        start = lines.index(art[0])
+        assert lines[start : start + len(art)] == art

@@ -469,6 +469,8 @@ async def _run(
         trace.line(0, result.diagnosis)
         result.lines = list(trace.lines)
         return result
+    if reader.failure == "host-key" and trace.host_key_status == "unknown" and not reader.proxied:
+        await _show_unknown_key(trace)
     stage = trace.fail_open_stage()
     outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
     trace.line(0, f"{diagnosis}: {fix}.")
@@ -477,3 +479,43 @@ async def _run(
     )
     result.stdout = out
     return result
+
+
+async def _show_unknown_key(trace: Trace) -> None:
+    """The fingerprint and randomart of an unknown host key, which ssh in BatchMode never shows.
+
+    ``ssh-keyscan`` fetches the key again; it is shown only when its SHA256 is the one ssh saw.
+    """
+    from tui.core.keys import parse_public_key
+
+    seen = trace.host_key or {}
+    if not seen.get("type") or not seen.get("sha256") or trace.address is None:
+        return
+    args = ["ssh-keyscan", "-T", "5", "-t", str(seen["type"]), "-p", str(trace.port)]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            trace.address,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=10)
+    except (OSError, TimeoutError):
+        return
+    for line in out.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) < 3 or line.startswith("#"):
+            continue
+        try:
+            key = parse_public_key(" ".join(parts[1:3]))
+        except Exception:  # noqa: BLE001 - not a key line: nothing to show
+            continue
+        if key.sha256 != seen["sha256"]:
+            continue
+        trace.server_key = key
+        lines = [f"{key.label} key fingerprint is {key.sha256}.", *key.randomart().splitlines()]
+        trace.host_key_lines = lines
+        for text in lines:
+            trace.line(0, text)
+        return
