@@ -9,7 +9,6 @@ Exit codes: 0 done, 1 failed (one sentence on stderr), 2 usage error.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,7 @@ def register(subparsers: Any) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     from tui.core.agent import agent_socket, list_keys
 
-    keys = asyncio.run(list_keys())
+    keys = _run_async(list_keys())
     if args.json:
         print_json({"socket": agent_socket(), "keys": [k.to_json() for k in keys]})
     elif not keys:
@@ -120,7 +119,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if agent_socket() is None:  # before asking for a passphrase that could not be used
         raise AgentUnavailable(NO_AGENT)
     opened, passphrase = _open(args)
-    public = asyncio.run(add_opened(args.file, opened, args.lifetime, agent_socket()))
+    public = _run_async(add_opened(args.file, opened, args.lifetime, agent_socket()))
     remembered = False
     if args.remember and passphrase:
         remembered = secrets.store_passphrase(public.sha256, passphrase)
@@ -151,9 +150,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from tui.core.agent import public_key_for, remove_key
 
     public = public_key_for(args.file)
-    asyncio.run(remove_key(public))
+    _run_async(remove_key(public))
     if args.json:
         print_json({"removed": {"path": str(args.file), "sha256": public.sha256}})
     else:
         print(f"Identity removed: {args.file} ({public.sha256})")
     return 0
+
+
+def _run_async(coroutine: Any) -> Any:
+    """asyncio is imported only when an agent command runs: it costs other commands ~50 ms."""
+    import asyncio
+
+    return asyncio.run(coroutine)

@@ -8,7 +8,6 @@ failures of the operation exit 1 with the client's one sentence.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -66,6 +65,8 @@ def register(subparsers: Any) -> None:
 
 def _run(work: Callable[[StratosClient], Awaitable[int]], api_key: str | None = None) -> int:
     """Run ``work`` with a client; a missing workspace choice is a usage error (exit 2)."""
+    import asyncio
+
     from tui.core.upload.stratos import StratosClient, load_api_key
     from tui.core.upload.zones import WorkspaceChoiceNeeded
 
