@@ -2,26 +2,18 @@
 
 For people who want OpenSSH's exact words: its stderr streams into the transcript as it comes,
 and the same stages, facts and outcome are read from its lines, so both engines answer the same
-question the same way. sshdeck's HOME is the one ssh reads (``-F``, ``UserKnownHostsFile`` and
-the default key names are passed explicitly), since ssh itself reads the passwd home directory.
-BatchMode means ssh never asks anything: an encrypted key that is not in the agent ends as
-``key-needs-passphrase``. When a passphrase was given (``--passphrase-stdin``), BatchMode is
-replaced by "no password prompts" and ssh reads the passphrase through ``SSH_ASKPASS``: a
-two-line script that reads a FIFO in a private temporary directory, fed from memory, so the
-passphrase is never on disk, in an argument or in an environment variable.
+question the same way. How ssh is called (HOME's files, the passphrase through ``SSH_ASKPASS``)
+is in :mod:`tui.core.openssh_call`. BatchMode means ssh never asks anything: an encrypted key
+that is not in the agent ends as ``key-needs-passphrase``; with ``--passphrase-stdin`` BatchMode
+is replaced by "no password prompts" and the askpass helper answers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import pwd
 import re
-import shutil
 import socket
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +21,10 @@ from typing import Any
 
 from tui.core.connect import ConnectOptions, resolve_config
 from tui.core.identities import DEFAULT_NAMES
+from tui.core.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
 from tui.core.trace import OfferedKey, Trace
+
+__all__ = ["rehomed_config", "run_openssh", "ssh_command"]
 
 _LEVEL = re.compile(r"^debug([123]): ")
 _OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
@@ -38,108 +33,6 @@ _VERBOSE_ONLY = re.compile(
     r"^(OpenSSH_|Authenticated to |Transferred: |Bytes per second: |  #\d+ )"
 )
 _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
-
-
-_PATH_OPTIONS = frozenset(
-    {
-        "certificatefile",
-        "controlpath",
-        "globalknownhostsfile",
-        "identityagent",
-        "identityfile",
-        "include",
-        "revokedhostkeys",
-        "userknownhostsfile",
-    }
-)
-_OPTION = re.compile(r"^(\s*)([A-Za-z]+)(\s*=\s*|\s+)(.*)$")
-
-
-def _passwd_home() -> Path:
-    try:
-        return Path(pwd.getpwuid(os.getuid()).pw_dir)
-    except KeyError:
-        return Path.home()
-
-
-def rehomed_config(config: Path, home: Path) -> str | None:
-    """The config with ``~`` (and relative ``Include``) spelled out against ``home``.
-
-    ssh expands ``~`` in its config to the passwd home directory, not ``$HOME``; when the two
-    differ (sshdeck run with another HOME), ssh would read other keys and known_hosts than the
-    asyncssh engine. None when the file cannot be read.
-    """
-    try:
-        text = config.read_text()
-    except (OSError, UnicodeDecodeError):
-        return None
-    lines = []
-    for line in text.splitlines():
-        found = _OPTION.match(line)
-        if found and found.group(2).lower() in _PATH_OPTIONS:
-            indent, keyword, sep, rest = found.groups()
-            words = []
-            for word in rest.split(" "):
-                quote = '"' if word.startswith('"') else ""
-                bare = word[len(quote) :]
-                if bare == "~" or bare.startswith("~/"):
-                    word = quote + str(home) + bare[1:]
-                elif keyword.lower() == "include" and bare and not bare.startswith(("/", "~")):
-                    word = quote + str(home / ".ssh" / bare)
-                words.append(word)
-            line = f"{indent}{keyword}{sep}{' '.join(words)}"
-        lines.append(line)
-    # ssh's own default, spelled against HOME; last in the file, so only where nothing above
-    # set it: this reaches the ssh that ProxyJump starts, which never sees our -o options
-    lines += [
-        "",
-        "Host *",
-        f'  UserKnownHostsFile "{home}/.ssh/known_hosts" "{home}/.ssh/known_hosts2"',
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def ssh_command(
-    options: ConnectOptions, command: str | None, config_copy: Path | None = None
-) -> list[str]:
-    """The ``ssh`` argument list for these options (HOME-relative files made explicit).
-
-    ``config_copy`` replaces the config file given to ``-F`` (see :func:`rehomed_config`).
-    """
-    home = Path.home()
-    args = ["ssh", "-vvv", "-o", f"ConnectTimeout={options.timeout:g}"]
-    if options.passphrase is None:
-        args += ["-o", "BatchMode=yes"]
-    else:  # only the askpass helper may answer, and only for key passphrases
-        args += ["-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no"]
-        args += ["-o", "NumberOfPasswordPrompts=1"]
-    config = options.config_file or home / ".ssh" / "config"
-    resolved = resolve_config(options)
-    if config_copy is not None:
-        config = config_copy
-    args += ["-F", str(config) if config.is_file() else "/dev/null"]
-    # -o, else the config's UserKnownHostsFile, else HOME's (not the passwd home's)
-    args += ["-o", f"UserKnownHostsFile={resolved.known_hosts[0]}"]
-    accept = options.accept_new or resolved.accept_new  # never the config's "no": see connect
-    args += ["-o", f"StrictHostKeyChecking={'accept-new' if accept else 'yes'}"]
-    if options.effective_port != 22 or options.port:
-        args += ["-p", str(options.effective_port)]
-    for path in options.identities:
-        args += ["-i", str(path.expanduser())]
-    if (
-        not options.identities
-        and not resolved.identity_files
-        and _passwd_home().resolve() != home.resolve()
-    ):
-        for name in DEFAULT_NAMES:
-            args += ["-o", f"IdentityFile={home / '.ssh' / name}"]
-    if not options.use_agent:
-        args += ["-o", "IdentityAgent=none"]
-    user = options.target.user
-    host = options.target.host
-    args.append(f"{user}@{host}" if user else host)
-    args.append(command if command is not None else "true")
-    return args
 
 
 class _Reader:
@@ -330,57 +223,6 @@ class _Reader:
         return asyncssh.ConnectionLost("Connection closed")
 
 
-class _Askpass:
-    """An ``SSH_ASKPASS`` helper answering from a FIFO that a thread feeds from memory."""
-
-    def __init__(self, passphrase: str | None) -> None:
-        self.passphrase = passphrase
-        self.directory: Path | None = None
-        self.done = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def __enter__(self) -> dict[str, str] | None:
-        if self.passphrase is None:
-            return None
-        self.directory = Path(tempfile.mkdtemp(prefix="sshdeck-askpass-"))
-        fifo = self.directory / "answer"
-        os.mkfifo(fifo, 0o600)
-        script = self.directory / "askpass"
-        # one line per question (read is a shell builtin: the passphrase is in no argument)
-        script.write_text(
-            f"#!/bin/sh\nIFS= read -r answer < '{fifo}'\nprintf '%s\\n' \"$answer\"\n"
-        )
-        script.chmod(0o700)
-        self.thread = threading.Thread(target=self._feed, args=(fifo,), daemon=True)
-        self.thread.start()
-        env = dict(os.environ)
-        env.update(SSH_ASKPASS=str(script), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
-        return env
-
-    def _feed(self, fifo: Path) -> None:
-        assert self.passphrase is not None
-        while not self.done.is_set():
-            try:
-                with open(fifo, "w") as handle:  # blocks until the helper opens it
-                    if self.done.is_set():
-                        return
-                    handle.write(self.passphrase + "\n")
-            except BrokenPipeError:  # the helper had its line and left: wait for the next one
-                continue
-
-    def __exit__(self, *exc: object) -> None:
-        if self.directory is None:
-            return
-        self.done.set()
-        fifo = self.directory / "answer"
-        with contextlib.suppress(OSError):  # unblock the feeder if it waits for a reader
-            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-            os.close(fd)
-        if self.thread is not None:
-            self.thread.join(timeout=2)
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
 async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     """Run ``ssh -vvv`` for a :class:`~tui.core.probe.ProbeOptions`; returns a ProbeResult."""
     connect: ConnectOptions = options.connect
@@ -402,7 +244,7 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     }
     config = connect.config_file or home / ".ssh" / "config"
     text = None
-    if config.is_file() and _passwd_home().resolve() != home.resolve():
+    if config.is_file() and passwd_home().resolve() != home.resolve():
         text = rehomed_config(config, home)
     with tempfile.TemporaryDirectory(prefix="sshdeck-config-") as scratch:
         copy = None
@@ -412,7 +254,7 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
             reader.renamed = (str(copy), str(config))
         args = ssh_command(connect, options.command, copy)
         trace.begin("resolve")
-        with _Askpass(connect.passphrase) as env:
+        with Askpass(connect.passphrase) as env:
             return await _run(args, env, trace, reader, connect, options)
 
 
