@@ -407,3 +407,55 @@ def test_unknown_host_shows_fingerprint_and_randomart_in_both_engines(
         assert f"ED25519 key fingerprint is {server.host_public_key.sha256}." in lines
         start = lines.index(art[0])
         assert lines[start : start + len(art)] == art
+
+
+@pytest.fixture
+def stalling_port() -> Iterator[int]:
+    """A listener that sends an SSH greeting and then nothing at all."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                peer, _ = server.accept()
+            except OSError:
+                continue
+            peer.sendall(b"SSH-2.0-OpenSSH_9.2p1 Stall\r\n")
+            held.append(peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(server.getsockname()[1])
+    stop.set()
+    thread.join(timeout=2)
+    for peer in held:
+        peer.close()
+    server.close()
+
+
+def test_a_server_stalling_after_its_greeting_times_out_in_both_engines(
+    stalling_port: int, run_cli: RunCli
+) -> None:
+    """ssh's ConnectTimeout ends at the greeting; the openssh engine used to wait forever."""
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli(
+            "test", f"127.0.0.1:{stalling_port}", "--timeout", "1", "--engine", engine,
+            "--json", timeout=20,
+        )  # fmt: skip
+        assert result.returncode == 255
+        document = report(result)
+        assert document["outcome"] == "timeout"
+        assert "key exchange" in document["diagnosis"]
+    # a fraction of a second is a valid --timeout for ssh too (it takes whole seconds)
+    result = run_cli("test", f"127.0.0.1:{stalling_port}", "--timeout", "0.5",
+                     "--engine", "openssh", "--json", timeout=20)  # fmt: skip
+    assert report(result)["outcome"] == "timeout"
+    assert "invalid time value" not in result.stderr

@@ -11,6 +11,7 @@ environment variable.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pwd
 import re
@@ -89,7 +90,8 @@ def ssh_command(
     ``config_copy`` replaces the config file given to ``-F`` (see :func:`rehomed_config`).
     """
     home = Path.home()
-    args = ["ssh", "-vvv", "-o", f"ConnectTimeout={options.timeout:g}"]
+    # ssh takes whole seconds only ("invalid time value" for 0.5)
+    args = ["ssh", "-vvv", "-o", f"ConnectTimeout={max(1, math.ceil(options.timeout))}"]
     if options.passphrase is None:
         args += ["-o", "BatchMode=yes"]
     else:  # only the askpass helper may answer, and only for key passphrases

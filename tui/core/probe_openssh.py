@@ -11,7 +11,10 @@ is replaced by "no password prompts" and the askpass helper answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import signal
 import socket
 import tempfile
 import time
@@ -279,9 +282,23 @@ async def _run(
     )
     assert process.stdout is not None and process.stderr is not None
     stdout_task = asyncio.ensure_future(process.stdout.read())
+    loop = asyncio.get_running_loop()
+    # ssh's ConnectTimeout ends at the greeting: a server that stalls later would hang it
+    # forever, so the login as a whole gets --timeout, as in the other engine
+    deadline = loop.time() + max(connect.timeout, 1.0)
     try:
         while True:
-            raw = await process.stderr.readline()
+            if trace.reached("authentication"):
+                raw = await process.stderr.readline()
+            else:
+                try:
+                    raw = await asyncio.wait_for(
+                        process.stderr.readline(), max(0.0, deadline - loop.time())
+                    )
+                except TimeoutError:
+                    _kill(process)
+                    reader.failure = "timeout"
+                    break
             if not raw:
                 break
             reader.feed(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
@@ -289,7 +306,7 @@ async def _run(
         out = (await stdout_task).decode("utf-8", errors="replace")
     except asyncio.CancelledError:
         if process.returncode is None:
-            process.kill()
+            _kill(process)
             await process.wait()
         stdout_task.cancel()
         raise
@@ -321,6 +338,15 @@ async def _run(
     )
     result.stdout = out
     return result
+
+
+def _kill(process: Any) -> None:
+    """ssh and what it started (the ssh of a ProxyJump): its own session, one process group."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
 
 
 async def _show_unknown_key(trace: Trace) -> None:
