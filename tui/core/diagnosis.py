@@ -8,6 +8,7 @@ next step. Diagnoses are written without a final period; the caller joins them w
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from typing import Any
 
@@ -83,7 +84,7 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
         if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             return (
                 "network-unreachable",
-                f"No route to {host} ({exc.strerror})",
+                f"No route to {host} ({os.strerror(exc.errno)})",  # not asyncio's wording
                 "check the address, your network and VPN, and the server's public IP",
             )
         if exc.errno == errno.ECONNRESET or isinstance(exc, ConnectionResetError):
