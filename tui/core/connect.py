@@ -232,6 +232,8 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 trace.address = str(infos[0][4][0])
                 trace.end("resolve", True, trace.address)
+            else:  # the jump host resolves the name; every stage is still listed
+                trace.end("resolve", True, "ProxyJump")
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
             trace.begin("connect")
             from tui.core import identities as ids
