@@ -333,7 +333,7 @@ def test_proxy_jump_from_config(
     assert result.returncode == 0, result.stderr
     doc = report(result)
     assert doc["outcome"] == "ok" and doc["accepted_key"] == str(key)
-    assert "resolve" not in [s["name"] for s in doc["stages"]]  # the jump host resolves it
+    assert [s["name"] for s in doc["stages"]] == STAGES  # resolve: done by the jump host
 
 
 def test_agent_keys_first_and_banner(
