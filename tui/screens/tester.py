@@ -187,6 +187,7 @@ class TesterScreen(Screen[None]):
         self.result = None
         self.query_one(Transcript).clear_lines()
         self.query_one(StageTimeline).reset()
+        self.query_one("#saved", Label).update("")  # that file holds the previous run
         self._set_outcome("Testing…", "", "")
         self._show_steps(None)
         self.running = True
