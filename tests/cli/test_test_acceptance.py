@@ -459,3 +459,9 @@ def test_a_server_stalling_after_its_greeting_times_out_in_both_engines(
                      "--engine", "openssh", "--json", timeout=20)  # fmt: skip
     assert report(result)["outcome"] == "timeout"
     assert "invalid time value" not in result.stderr
+
+
+def test_passphrase_stdin_without_a_line_is_a_usage_error(run_cli: RunCli) -> None:
+    result = run_cli("test", "127.0.0.1", "--passphrase-stdin", input="")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--passphrase-stdin" in result.stderr

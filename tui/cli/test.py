@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli.common import print_json, read_stdin_lines
+from tui.core.errors import InvalidArgument
 
 EXIT_CONNECTION_FAILED = 255
 EXIT_USAGE = 2
@@ -127,7 +128,11 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, InvalidTarget) as exc:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    passphrase = read_stdin_lines(1)[0] if args.passphrase_stdin else None
+    try:
+        passphrase = read_stdin_lines(1)[0] if args.passphrase_stdin else None
+    except InvalidArgument:
+        print("sshdeck test: --passphrase-stdin found no line on standard input.", file=sys.stderr)
+        return EXIT_USAGE
     verbosity = min(args.verbose, 3)
     options = ConnectOptions(
         target=target,
