@@ -461,7 +461,15 @@ def test_a_server_stalling_after_its_greeting_times_out_in_both_engines(
     assert "invalid time value" not in result.stderr
 
 
-def test_passphrase_stdin_without_a_line_is_a_usage_error(run_cli: RunCli) -> None:
+def test_passphrase_stdin_without_a_line_or_a_broken_config_is_a_usage_error(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
     result = run_cli("test", "127.0.0.1", "--passphrase-stdin", input="")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--passphrase-stdin" in result.stderr
+    config = tmp_path / "config"
+    config.write_text("Host x\n  Port notanumber\n")
+    for engine in ("asyncssh", "openssh"):
+        result = run_cli("test", "x", "-F", str(config), "--engine", engine)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and f"{config} line 2" in result.stderr

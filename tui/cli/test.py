@@ -104,7 +104,7 @@ def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.core.connect import ConnectOptions, InvalidTarget, parse_target
+    from tui.core.connect import ConnectOptions, InvalidTarget, parse_target, resolve_config
     from tui.core.probe import ProbeOptions, run_probe, save_transcript
     from tui.core.trace import TranscriptLine
 
@@ -145,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
         passphrase=passphrase,
         debug_level=3 if args.log else max(verbosity, 1),
     )
+    try:  # a config file ssh would refuse ("Bad number") is a usage error, before connecting
+        resolve_config(options)
+    except InvalidArgument as exc:
+        print(f"sshdeck test: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     def show(event: Any) -> None:
         if isinstance(event, TranscriptLine) and event.level <= verbosity:
