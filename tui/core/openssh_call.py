@@ -69,7 +69,7 @@ def rehomed_config(config: Path, home: Path) -> str | None:
                     word = quote + str(home) + bare[1:]
                 elif keyword.lower() == "include" and bare and not bare.startswith(("/", "~")):
                     word = quote + str(home / ".ssh" / bare)
-                words.append(word)
+                words.append(re.sub(r"(?<!%)%d", str(home), word))  # %d: the home too
             line = f"{indent}{keyword}{sep}{' '.join(words)}"
         lines.append(line)
     # ssh's own default, spelled against HOME; last in the file, so only where nothing above
