@@ -157,7 +157,7 @@ async def test_delete_and_restore(ssh_dir: Path, isolated_home: Path) -> None:
         assert (ssh_dir / "id_rsa").exists()
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("tab", "enter")
+        await pilot.press("enter")  # the confirm button has the focus: trash is undoable
         await wait_for(pilot, lambda: not (ssh_dir / "id_rsa").exists())
         assert not (ssh_dir / "id_rsa.pub").exists()
         trash = isolated_home / ".local/share/sshdeck/trash"

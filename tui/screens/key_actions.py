@@ -200,6 +200,7 @@ class KeyActions(_Base):
                 "These files move to the trash folder; ctrl+z brings them back while sshdeck is open.",
                 names,
                 confirm_label="Delete",
+                enter_confirms=True,
             )
         )
         if not confirmed:
@@ -248,6 +249,7 @@ class KeyActions(_Base):
                 "\n".join(home_tilde(p.message) for p in problems),
                 "\n".join(home_tilde(p.fix) for p in problems),
                 confirm_label="Run it",
+                enter_confirms=True,
             )
         )
         if not confirmed:

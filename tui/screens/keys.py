@@ -80,7 +80,7 @@ class KeysScreen(KeyActions, Screen[None]):
             tooltip="Filter by file, comment, type or fingerprint",
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Clear the filter"),
-        Binding("r", "rescan", "Rescan", show=False, tooltip="Read the key directory again"),
+        Binding("r", "rescan", "Rescan", tooltip="Read the key directory again"),
         Binding("q", "app.quit", "Quit", tooltip="Leave sshdeck"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="This list"),
     ]

@@ -42,13 +42,23 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "confirm", "Yes", show=False)]
 
     def __init__(
-        self, title: str, detail: str = "", command: str = "", confirm_label: str = "Yes"
+        self,
+        title: str,
+        detail: str = "",
+        command: str = "",
+        confirm_label: str = "Yes",
+        *,
+        enter_confirms: bool = False,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.detail = detail
         self.command = command
         self.confirm_label = confirm_label
+        # True for actions that can be undone or only tighten things (trash, chmod 600): enter
+        # then answers yes, as a person expects after reading the change; False (Cancel has
+        # the focus) for the ones that cannot be taken back, such as trusting a host key.
+        self.enter_confirms = enter_confirms
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -62,7 +72,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.confirm_label, variant="error", id="confirm")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#confirm" if self.enter_confirms else "#cancel", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
