@@ -56,12 +56,25 @@ from tui.widgets.randomart import RandomArt
 from tui.widgets.strength_meter import StrengthMeter
 
 
+class StepCheckbox(Checkbox, inherit_bindings=False):
+    """A wizard checkbox: space ticks it, enter goes on with the step (as the hints say).
+
+    With Textual's own binding enter would toggle it too, so a person who ticked
+    "replace" or "no passphrase" with space and then pressed enter would untick it again.
+    """
+
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]
+
+
 class WizardScreen(Screen[None]):
     """``n`` on the key list: a new key pair in ``directory`` (usually ~/.ssh)."""
 
     CSS_PATH = "wizard.tcss"
     SUB_TITLE = "New key"
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "next_step", "Next", show=False),
+    ]
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
@@ -94,7 +107,9 @@ class WizardScreen(Screen[None]):
                 yield Input(id="file-name", placeholder="file name, e.g. id_ed25519")
                 yield Static(id="file-paths")
                 yield Static(id="dir-note", classes="note")
-                yield Checkbox("replace the existing pair (it moves to the trash)", id="replace")
+                yield StepCheckbox(
+                    "replace the existing pair (it moves to the trash)", id="replace"
+                )
                 yield Static(id="file-error", classes="error")
                 yield Button("Next", id="file-next", variant="primary")
                 yield Static("enter next · tab moves · escape back", classes="hint")
@@ -115,9 +130,9 @@ class WizardScreen(Screen[None]):
                 yield Input(password=True, placeholder="the same passphrase again", id="confirm")
                 yield Static(id="mismatch")
                 yield StrengthMeter(id="strength")
-                yield Checkbox("no passphrase", id="no-passphrase")
+                yield StepCheckbox("no passphrase", id="no-passphrase")
                 yield Static(NO_PASSPHRASE_WARNING, id="no-passphrase-warning", classes="warning")
-                yield Checkbox(
+                yield StepCheckbox(
                     "remember in the system keyring",
                     id="remember",
                     disabled=not self._keyring.available,
@@ -207,6 +222,16 @@ class WizardScreen(Screen[None]):
             self._cancel_generation()
         else:
             self._show_step(self.step - 1)
+
+    def action_next_step(self) -> None:
+        """enter where no field takes it (a checkbox, the step itself): on to the next step."""
+        name = STEPS[self.step]
+        if name == "file":
+            self._file_next()
+        elif name == "comment":
+            self._comment_next()
+        elif name == "passphrase":
+            self._passphrase_next()
 
     @on(OptionList.OptionSelected, "#type-list")
     def _type_chosen(self, event: OptionList.OptionSelected) -> None:

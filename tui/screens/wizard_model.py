@@ -116,13 +116,64 @@ class GenerationResult:
     stored_in_keyring: bool | None  # None: not asked
 
 
+BACKGROUND_NICENESS = 10
+
+
+def lower_thread_priority() -> bool:
+    """Make the calling (worker) thread a background one, so that a slow RSA search never
+    competes with the thread that draws the screen and reads the keyboard.
+
+    On Linux ``setpriority`` with a thread id changes only that thread; elsewhere (or when the
+    platform has no such call) nothing changes. True when the priority was lowered.
+    """
+    setpriority = getattr(os, "setpriority", None)
+    native_id = getattr(threading, "get_native_id", None)
+    if setpriority is None or native_id is None or not hasattr(os, "PRIO_PROCESS"):
+        return False
+    try:
+        thread_id = native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread_id)
+        setpriority(os.PRIO_PROCESS, thread_id, max(current, BACKGROUND_NICENESS))
+    except OSError:
+        return False
+    return True
+
+
+def generate_in_background(job: GenerationJob) -> generate.NewKey:
+    """The key material, made in a thread of its own at background priority.
+
+    A thread of its own because Textual's worker threads are pooled and reused: an ordinary
+    user cannot raise a thread's priority back, so the lowered one must die with the thread.
+    Daemon, so that quitting the app never waits for an RSA search nobody wants any more.
+    """
+    outcome: dict[str, object] = {}
+
+    def search() -> None:
+        lower_thread_priority()
+        try:
+            outcome["key"] = generate.generate_private_key(
+                job.choice.key_type, job.choice.bits, job.comment
+            )
+        except BaseException as exc:  # handed to the waiting worker, raised there
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=search, name="sshdeck-keygen", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    key = outcome["key"]
+    assert isinstance(key, generate.NewKey)
+    return key
+
+
 def run_job(job: GenerationJob) -> GenerationResult | None:
     """Make the key, then (unless cancelled first) trash the replaced pair and write the new one.
 
     Returns None when cancelled (nothing written). Raises the core's ``SshDeckError`` on failure;
     a replaced pair is put back from the trash when writing the new one fails.
     """
-    key = generate.generate_private_key(job.choice.key_type, job.choice.bits, job.comment)
+    key = generate_in_background(job)
     with job.lock:
         if job.cancelled:
             return None
