@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m scripts.screenshots [NAME ...]`` (all scenes when no name is given).
 Each scene gets a fresh HOME at the fixed path ``/tmp/sshdeck-screens/home`` (so paths on screen
 never change), XDG dirs inside it, the file-backed test keyring, no ssh-agent and no cloud
-credentials: the same isolation as the tests. The README's block between the
+credentials: the same isolation as the tests; as root the run goes on in a network namespace of
+its own, so the scenes' servers always get their fixed ports. The README's block between the
 ``screenshots:begin`` and ``screenshots:end`` markers is rewritten from the full scene list.
 """
 
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import importlib
 import os
 import pkgutil
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +33,34 @@ README = ROOT / "README.md"
 BEGIN = "<!-- screenshots:begin (written by scripts/screenshots.py) -->"
 END = "<!-- screenshots:end -->"
 CLEARED = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "DISPLAY", "SSH_ASKPASS")
+#: Two runs at once would share the fixed HOME (each wiping the other's), the demo account and
+#: the demo sshd's port; the second run waits for the first on this lock, kept outside HOME.
+LOCK = HOME.parent.with_name(HOME.parent.name + ".lock")
+#: Set in the re-run inside a private network namespace (see ``in_private_network``).
+NETNS_MARK = "SSHDECK_SCREENS_NETNS"
+
+
+def in_private_network(argv: list[str]) -> int | None:
+    """Run this script again inside a network namespace of its own; its exit code, or None.
+
+    The scenes' sshd servers want fixed ports (2222, 2322) because the port is on screen; on a
+    shared machine any other sshd or test holding such a port pushed a scene to a random one
+    (a different picture on every run) or, worse, answered in its place with another host
+    key ("host key CHANGED"). In a namespace of its own, 127.0.0.1 belongs to this run only.
+    Needs root and ``unshare``/``ip`` (as the sshd scenes do); None when not available.
+    """
+    if os.environ.get(NETNS_MARK) or os.geteuid() != 0:
+        return None
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return None
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    command = 'ip link set lo up && exec "$0" "$@"'
+    script = str(Path(__file__).resolve())
+    env = {**os.environ, NETNS_MARK: "1"}
+    args = ["unshare", "--net", "sh", "-c", command, sys.executable, script, *argv]
+    return subprocess.run(args, env=env).returncode
 
 
 def all_scenes() -> list[Scene]:
@@ -106,12 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="scene names (default: all)")
     args = parser.parse_args(argv)
+    isolated = in_private_network(list(args.names))
+    if isolated is not None:
+        return isolated
     scenes = all_scenes()
     chosen = [s for s in scenes if not args.names or s.name in args.names]
     unknown = set(args.names) - {s.name for s in scenes}
     if unknown:
         print(f"No scene named {', '.join(sorted(unknown))}.", file=sys.stderr)
         return 2
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return shoot_all(scenes, chosen)
+
+
+def shoot_all(scenes: list[Scene], chosen: list[Scene]) -> int:
     failed = 0
     for scene in chosen:
         try:

@@ -1,19 +1,19 @@
 """Screenshot scenes of the upload pane's Hosts tab (owner: issue 6, copy-id).
 
 ``upload-hosts`` is a real dry run: ``prepare`` starts an OpenSSH sshd on 127.0.0.1:2222 with a
-demo account (password login) and trusts its host key; the scene installs the fixed demo key on
-that account and on a closed port, with dry run on, so the rows show both a "would install"
-and a clear failure. Needs root (sshd, useradd), like the tests.
+demo account (password login) and the fixed host key of tests/data, and trusts that key; the
+scene installs the fixed demo key on that account and on a closed port, with dry run on, so the
+rows show both a "would install" and a clear failure. Needs root (sshd, useradd), like the
+tests.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,32 +25,33 @@ DEMO_USER = "sshdeck-demo"
 DEMO_PASSWORD = "demo-password-not-secret"
 DEMO_PORT = 2222
 CLOSED_PORT = 1
+HOST_KEY = DATA / "tester" / "ssh_host_ed25519_key"  # fixed: the same host key on every run
+_server: dict[str, int] = {"port": DEMO_PORT}
 
 
-def _start_sshd(base: Path) -> subprocess.Popen[bytes]:
-    host_key = base / "ssh_host_ed25519_key"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)],
-        check=True,
-        capture_output=True,
+def _start_sshd(base: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The demo sshd, on DEMO_PORT when that is free (a free port otherwise, said on stderr).
+
+    It serves the fixed host key of tests/data, and the port is checked free before and owned
+    by this process after: an earlier run's sshd left on the port (or anyone else's) used to
+    answer instead, with another host key, and the scene then showed "host key CHANGED".
+    """
+    from tests.fixtures.sshd import _start_sshd as start_test_sshd
+
+    server = start_test_sshd(
+        base,
+        host_key=HOST_KEY,
+        port=DEMO_PORT,
+        extra_config=f"AllowUsers {DEMO_USER}\n",
     )
-    config = base / "sshd_config"
-    config.write_text(
-        f"ListenAddress 127.0.0.1:{DEMO_PORT}\nHostKey {host_key}\nPidFile none\nUsePAM yes\n"
-        "PasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
-        f"AllowUsers {DEMO_USER}\nSubsystem sftp internal-sftp\n"
-    )
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    process = subprocess.Popen(
-        ["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(base / "sshd.log")]
-    )
-    for _ in range(200):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", DEMO_PORT)) == 0:
-                return process
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"sshd did not start on port {DEMO_PORT}; is the port taken?")
+    assert server.process is not None
+    if server.port != DEMO_PORT:
+        print(
+            f"upload-hosts: port {DEMO_PORT} is taken; the demo sshd listens on {server.port} "
+            "and the screenshot will show that port.",
+            file=sys.stderr,
+        )
+    return server.process, server.port
 
 
 def prepare_hosts(home: Path) -> Callable[[], None]:
@@ -64,9 +65,10 @@ def prepare_hosts(home: Path) -> Callable[[], None]:
     subprocess.run(["useradd", "-m", "-s", "/bin/sh", DEMO_USER], check=True, capture_output=True)
     subprocess.run(["chpasswd"], input=f"{DEMO_USER}:{DEMO_PASSWORD}\n", text=True, check=True)
     base = Path(tempfile.mkdtemp(prefix="sshdeck-scene-"))
-    process = _start_sshd(base)
-    kind, blob = (base / "ssh_host_ed25519_key.pub").read_text().split()[:2]
-    (ssh / "known_hosts").write_text(f"[127.0.0.1]:{DEMO_PORT} {kind} {blob}\n")
+    process, port = _start_sshd(base)
+    _server["port"] = port
+    kind, blob = HOST_KEY.with_name(HOST_KEY.name + ".pub").read_text().split()[:2]
+    (ssh / "known_hosts").write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
 
     def cleanup() -> None:
         process.terminate()
@@ -88,7 +90,7 @@ async def drive_hosts(pilot: Any) -> None:
     await pilot.app.push_screen(UploadScreen(key_path=key, target="hosts"))
     await pilot.pause()
     panel = pilot.app.screen.query_one(HostsPanel)
-    targets = f"{DEMO_USER}@127.0.0.1:{DEMO_PORT} deploy@127.0.0.1:{CLOSED_PORT}"
+    targets = f"{DEMO_USER}@127.0.0.1:{_server['port']} deploy@127.0.0.1:{CLOSED_PORT}"
     panel.query_one("#hosts-targets", Input).value = targets
     panel.query_one("#login-password", RadioButton).value = True
     await pilot.pause()
