@@ -11,17 +11,26 @@ demo sshd never lets another server answer for it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Checkbox
 
-from tests.ui.app_keys import install_app_keys, loaded, rendered_text, select, wait_for
+from tests.ui.app_keys import (
+    install_app_keys,
+    loaded,
+    rendered_text,
+    select,
+    type_text,
+    wait_for,
+)
 from tui.app import make_app
 from tui.screens.help import HelpScreen
 from tui.screens.modals import ConfirmScreen
@@ -177,8 +186,61 @@ def test_key_search_runs_at_background_priority_in_its_own_thread() -> None:
     assert seen and seen[0] >= BACKGROUND_NICENESS
     caller = _thread_priority()
     job = GenerationJob(KEY_CHOICES[0], Path("/nonexistent/k"), "c", None, 16, False, False)
-    assert generate_in_background(job).entry  # made in a short-lived thread of its own
+    key = generate_in_background(job)  # made in a short-lived thread of its own
+    assert key is not None and key.entry
     assert _thread_priority() == caller  # the (pooled) worker thread keeps its priority
+
+
+def test_cancel_stops_the_rsa_search_at_once() -> None:
+    """The RSA search is a child process that ``escape`` (job.cancel) kills: nothing comes back."""
+    rsa = next(c for c in KEY_CHOICES if c.key_type == "rsa" and c.bits == 4096)
+    for _attempt in range(5):  # a search may (rarely) finish before the cancel: try again
+        job = GenerationJob(rsa, Path("/nonexistent/k"), "c", None, 16, False, False)
+        outcome: list[object] = []
+        thread = threading.Thread(
+            target=lambda j=job, out=outcome: out.append(generate_in_background(j))
+        )
+        thread.start()
+        deadline = time.monotonic() + 20
+        while job.search is None and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child = job.search
+        assert job.cancel()
+        thread.join(timeout=20)
+        if child is not None and child.returncode == -signal.SIGKILL:
+            assert outcome == [None]
+            return
+    raise AssertionError("every search finished before it could be cancelled")
+
+
+async def test_wizard_makes_an_rsa_key_by_keystrokes(ssh_dir: Path) -> None:
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen))
+        wizard = app.screen
+        assert isinstance(wizard, WizardScreen)
+        await pilot.press("down", "down", "down", "down", "enter")  # RSA 3072
+        await wait_for(pilot, lambda: wizard.step == 1)
+        await pilot.press("enter", "enter")  # ~/.ssh/id_rsa, default comment
+        await wait_for(pilot, lambda: wizard.step == 3)
+        await type_text(pilot, "two words")
+        await pilot.press("tab")
+        await type_text(pilot, "two words")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: wizard.step == 5, timeout=60)
+    listing = subprocess.run(
+        ["ssh-keygen", "-y", "-P", "two words", "-f", str(ssh_dir / "id_rsa")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert listing.startswith("ssh-rsa ")
+    bits = subprocess.run(
+        ["ssh-keygen", "-l", "-f", str(ssh_dir / "id_rsa.pub")], capture_output=True, text=True
+    ).stdout.split()[0]
+    assert bits == "3072"
 
 
 def test_screenshot_demo_sshd_owns_its_port_and_host_key(

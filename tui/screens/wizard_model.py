@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from tui.core import generate, secrets, trash
 from tui.core.errors import SshDeckError
+from tui.core.private import entry_from_crypto
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class GenerationJob:
     committing: bool = False  # past the point of no return: files are being written
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    search: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def cancel(self) -> bool:
         """Stop before anything is written; False when the files are already being written."""
@@ -106,6 +110,8 @@ class GenerationJob:
             if self.committing:
                 return False
             self.cancelled = True
+            if self.search is not None and self.search.poll() is None:
+                self.search.kill()  # an RSA search nobody wants any more
             return True
 
 
@@ -139,8 +145,55 @@ def lower_thread_priority() -> bool:
     return True
 
 
-def generate_in_background(job: GenerationJob) -> generate.NewKey:
-    """The key material, made in a thread of its own at background priority.
+#: The RSA prime search, run by a child Python; the key comes back through a pipe (never a
+#: file) as unencrypted PKCS#8 DER and only lives in this process's memory afterwards.
+RSA_CHILD = """
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=int(sys.argv[1]))
+sys.stdout.buffer.write(key.private_bytes(
+    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+    serialization.NoEncryption()))
+"""
+
+
+def rsa_in_child(job: GenerationJob) -> generate.NewKey | None:
+    """An RSA key searched for by a child process; None when cancelled meanwhile.
+
+    A child, not this process: its CPU time is not the app's (the event loop, and Textual's
+    test pilot that waits for the process to go idle, never feel it), it inherits the lowered
+    priority of the thread that starts it, and ``escape`` can stop it at once (``cancel``).
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", RSA_CHILD, str(job.choice.bits)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return generate.generate_private_key("rsa", job.choice.bits, job.comment)
+    with job.lock:
+        job.search = child
+        if job.cancelled:
+            child.kill()
+    der, _ = child.communicate()
+    with job.lock:
+        job.search = None
+        if job.cancelled:
+            return None
+    if child.returncode != 0 or not der:  # e.g. no cryptography for sys.executable
+        return generate.generate_private_key("rsa", job.choice.bits, job.comment)
+    key = serialization.load_der_private_key(der, password=None)
+    blob, entry = entry_from_crypto(key, job.comment)
+    return generate.NewKey(blob, entry)
+
+
+def generate_in_background(job: GenerationJob) -> generate.NewKey | None:
+    """The key material, made in a thread of its own at background priority (None: cancelled).
 
     A thread of its own because Textual's worker threads are pooled and reused: an ordinary
     user cannot raise a thread's priority back, so the lowered one must die with the thread.
@@ -151,9 +204,12 @@ def generate_in_background(job: GenerationJob) -> generate.NewKey:
     def search() -> None:
         lower_thread_priority()
         try:
-            outcome["key"] = generate.generate_private_key(
-                job.choice.key_type, job.choice.bits, job.comment
-            )
+            if job.choice.key_type == "rsa":
+                outcome["key"] = rsa_in_child(job)
+            else:
+                outcome["key"] = generate.generate_private_key(
+                    job.choice.key_type, job.choice.bits, job.comment
+                )
         except BaseException as exc:  # handed to the waiting worker, raised there
             outcome["error"] = exc
 
@@ -163,7 +219,7 @@ def generate_in_background(job: GenerationJob) -> generate.NewKey:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     key = outcome["key"]
-    assert isinstance(key, generate.NewKey)
+    assert key is None or isinstance(key, generate.NewKey)
     return key
 
 
@@ -175,7 +231,7 @@ def run_job(job: GenerationJob) -> GenerationResult | None:
     """
     key = generate_in_background(job)
     with job.lock:
-        if job.cancelled:
+        if job.cancelled or key is None:
             return None
         job.committing = True
     trashed: trash.TrashRecord | None = None
