@@ -171,9 +171,15 @@ def test_remote_command_words_are_joined_like_ssh(
 ) -> None:
     (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
     target = f"{user[0]}@127.0.0.1:{server.port}"
-    result = run_cli("test", target, "--", "echo", "a", "b  c", ";", "exit", "7")
-    assert result.stdout == "a b c\n"  # ssh sends "echo a b  c ; exit 7" to the shell
-    assert result.returncode == 7
+    for engine in ("asyncssh", "openssh"):
+        words = ("echo", "a", "b  c", ";", "echo", "oops", ">&2", ";", "exit", "7")
+        result = run_cli("test", target, "--engine", engine, "--", *words)
+        assert result.stdout == "a b c\n"  # ssh sends "echo a b  c ; ..." to the shell
+        assert result.returncode == 7
+        assert result.stderr.endswith("oops\n")
+        document = report(run_cli("test", target, "--engine", engine, "--json", "--", *words))
+        assert (document["stdout"], document["stderr"]) == ("a b c\n", "oops\n")
+        assert document["exit_status"] == 7
 
 
 def test_agent_key_is_named_by_its_comment(

@@ -55,6 +55,8 @@ class _Reader:
         self.last_level = 0
         self.disconnect: tuple[int, str] | None = None  # the server's code and reason
         self.proxied = False  # a ProxyJump/ProxyCommand: only "(via proxy)" is the target
+        self.in_command = False  # from "Sending command" on
+        self.remote_stderr: list[str] = []
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -63,6 +65,11 @@ class _Reader:
         if text in self.quiet:
             return
         match = _LEVEL.match(text)
+        ssh_own = _VERBOSE_ONLY.match(text) or (not text.strip() and self.last_level > 0)
+        if self.in_command and match is None and not ssh_own:
+            # the command's own stderr (ssh may drain it even after the exit status)
+            self.remote_stderr.append(text)
+            return
         level = int(match.group(1)) if match else 0
         if level == 0 and _VERBOSE_ONLY.match(text):
             level = 1  # lines ssh prints only with -v
@@ -149,6 +156,8 @@ class _Reader:
             trace.begin("session opened")
         elif body.startswith("Entering interactive session."):
             trace.end("session opened", True)
+        elif body.startswith("Sending command: "):
+            self.in_command = True
         elif body.startswith("Exit status "):
             self.exit_status = int(body.split()[2])
         elif body.startswith("read_passphrase: requested to askpass"):
@@ -325,6 +334,7 @@ async def _run(
             "openssh",
         )
         result.exit_status, result.stdout = status, out
+        result.stderr = "".join(text + "\n" for text in reader.remote_stderr)
         trace.line(0, result.diagnosis)
         result.lines = list(trace.lines)
         return result
