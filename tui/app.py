@@ -45,6 +45,17 @@ class SshDeckApp(App[None]):
     def _keys_changed(self) -> None:
         self.keys_screen.rescan()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The key list's actions answer for the key list, even when asked of the app: whether
+        ``passphrase`` or ``agent`` applies depends on the selected key, which the screen owns."""
+        try:
+            screen: object = self.screen
+        except Exception:  # no screen yet (not running, or still starting)
+            screen = None
+        if isinstance(screen, KeysScreen) and any(b.action == action for b in screen.all_actions()):
+            return screen.check_action(action, parameters)
+        return super().check_action(action, parameters)
+
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 

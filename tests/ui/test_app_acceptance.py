@@ -72,7 +72,9 @@ async def test_every_binding_in_footer_help_and_palette(ssh_dir: Path) -> None:
         for key, description in ISSUE_KEYS.items():
             assert shown[key].binding.show and shown[key].binding.description == description
         assert shown["p"].enabled is False and shown["a"].enabled is False  # greyed, not hidden
-        assert app.screen.check_action("passphrase", ()) is None
+        assert app.check_action("passphrase", ()) is None  # asked of the app, too
+        assert app.check_action("agent", ()) is None  # no ssh-agent in the tests
+        assert app.check_action("copy", ()) is True
 
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
