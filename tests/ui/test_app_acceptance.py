@@ -11,19 +11,24 @@ demo sshd never lets another server answer for it.
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from select import select as wait_readable
+from typing import Any
 
 import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Checkbox
 
 from tests.ui.app_keys import (
+    RSA_PASSPHRASE,
     install_app_keys,
     loaded,
     rendered_text,
@@ -269,3 +274,54 @@ def test_screenshot_demo_sshd_owns_its_port_and_host_key(
             process.wait(timeout=10)
     fixed = upload.HOST_KEY.with_name(upload.HOST_KEY.name + ".pub").read_text().split()
     assert scanned[1:3] == fixed[:2]
+
+
+def _read_until(fd: int, wanted: bytes, seen: bytearray, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {wanted!r} in {bytes(seen)!r}")
+        ready, _, _ = wait_readable([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen.extend(os.read(fd, 4096))
+            except OSError:  # the child closed the terminal
+                raise AssertionError(f"no {wanted!r} in {bytes(seen)!r}") from None
+
+
+def _reap(pid: int, timeout: float = 30) -> int:
+    """The child's exit code; killed first when it is still waiting after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_agent_add_asks_again_after_a_wrong_passphrase_like_ssh_add(
+    ssh_dir: Path, ssh_agent: Any
+) -> None:
+    install_app_keys(ssh_dir, ("id_rsa",))
+    key = ssh_dir / "id_rsa"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: sshdeck on a terminal, as a person runs it
+        os.execv(sys.executable, [sys.executable, "-m", "tui", "agent", "add", "-f", str(key)])
+    try:
+        seen = bytearray()
+        _read_until(fd, b"Enter passphrase for", seen)
+        os.write(fd, b"not it\n")
+        _read_until(fd, b"Bad passphrase, try again for", seen)
+        os.write(fd, RSA_PASSPHRASE.encode() + b"\n")
+        _read_until(fd, b"Identity added", seen)
+    finally:
+        status = _reap(pid)
+        os.close(fd)
+    assert status == 0
+    listed = ssh_agent.ssh_add("-l").stdout
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-l", "-f", str(key) + ".pub"], capture_output=True, text=True
+    ).stdout.split()[1]
+    assert fingerprint in listed

@@ -14,6 +14,8 @@ from typing import Any
 
 from tui.cli.common import ask_secret, print_json, read_stdin_lines
 
+PROMPT_TRIES = 3
+
 
 def _lifetime(text: str) -> int:
     from tui.core.agent import parse_lifetime
@@ -106,8 +108,18 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
         except WrongPassphrase:
             if candidate is given:
                 raise
-    typed = ask_secret(f"Enter passphrase for {args.file}: ")
-    return open_for_agent(args.file, typed), typed
+    # as ssh-add: a wrong passphrase typed at the prompt is asked again (three tries in all);
+    # an empty answer gives up
+    prompt = f"Enter passphrase for {args.file}: "
+    for attempt in range(PROMPT_TRIES):
+        typed = ask_secret(prompt)
+        try:
+            return open_for_agent(args.file, typed), typed
+        except WrongPassphrase:
+            if attempt == PROMPT_TRIES - 1 or not typed:
+                raise
+            prompt = f"Bad passphrase, try again for {args.file}: "
+    raise AssertionError("unreachable")
 
 
 def cmd_add(args: argparse.Namespace) -> int:
