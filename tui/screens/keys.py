@@ -113,7 +113,8 @@ class KeysScreen(KeyActions, Screen[None]):
             yield Static(id="empty")
             yield KeyDetails(id="details")
         yield Static(id="status")
-        yield Footer(compact=True)
+        # ctrl+p is in the help screen; its footer label would push "? Help" off 120 columns.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#empty", Static).display = False
