@@ -56,6 +56,21 @@ class SshDeckApp(App[None]):
             return screen.check_action(action, parameters)
         return super().check_action(action, parameters)
 
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without local variables: Textual's own shows every frame's
+        locals, and a crash in a screen holding a passphrase, password or API key would print it
+        on the terminal. Same report otherwise (Textual 8.2.8 ``App._fatal_error``)."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
