@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +54,34 @@ def _move(source: Path, target: Path) -> None:
         os.rename(source, target)
     except OSError:
         # other filesystem: copy content and mode, then remove the original
-        shutil.copy2(source, target, follow_symlinks=False)
+        _copy_private_first(source, target)
         os.unlink(source)
+
+
+def _copy_private_first(source: Path, target: Path) -> None:
+    """Copy a file that may be a private key: the copy is 0600 from its first byte (a plain
+    ``shutil.copy2`` creates it with the umask's mode, 0644, and only then copies the mode) and
+    never replaces an existing file; the original mode and times are applied once it is whole."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+        return
+    info = os.stat(source)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o600)
+    try:
+        with open(source, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.fchmod(fd, stat.S_IMODE(info.st_mode))
+    except BaseException:
+        os.close(fd)
+        os.unlink(target)
+        raise
+    os.close(fd)
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 def _new_folder(root: Path) -> Path:

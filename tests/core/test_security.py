@@ -1,0 +1,74 @@
+"""Security rules checked on the core: private key material is never, even for a moment, readable
+by others when it is written or moved."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.core.trash import move_to_trash, restore
+
+_watch: dict[str, list[int]] = {}  # path -> modes seen while the hook is on
+_hooked = False
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    """After every audited operation, note the mode of each watched private file that exists."""
+    if not _watch:
+        return
+    if event == "open" and args and isinstance(args[0], (str, Path)):
+        path = os.fspath(args[0])
+        if path.endswith("id_test"):
+            _watch.setdefault(path, [])
+    for path, modes in list(_watch.items()):
+        if path == "":
+            continue
+        with contextlib.suppress(OSError):
+            modes.append(stat.S_IMODE(os.lstat(path).st_mode))
+
+
+@pytest.fixture
+def watch_modes() -> Iterator[dict[str, list[int]]]:
+    """Modes of files named ``*id_test`` seen at each audit event (an audit hook cannot be
+    removed, so one hook serves every test and is idle outside this fixture)."""
+    global _hooked
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked = True
+    old_umask = os.umask(0o022)
+    _watch[""] = []  # activates the hook
+    try:
+        yield _watch
+    finally:
+        _watch.clear()
+        os.umask(old_umask)
+
+
+def test_trash_across_filesystems_keeps_a_private_key_0600_from_the_first_byte(
+    ssh_dir: Path, monkeypatch: pytest.MonkeyPatch, watch_modes: dict[str, list[int]]
+) -> None:
+    private = ssh_dir / "id_test"
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"private key\n")
+    os.close(fd)
+
+    def no_rename(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", no_rename)  # the trash on another file system
+    record = move_to_trash([private])
+    stored = record.files[0].stored
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert restore(record) == (private,)
+    assert private.read_bytes() == b"private key\n"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    seen = {path: modes for path, modes in watch_modes.items() if path}
+    assert str(stored) in seen and seen[str(stored)]  # the copy was watched
+    assert all(mode == 0o600 for modes in seen.values() for mode in modes), seen
