@@ -7,7 +7,7 @@ it is shown: passphrases go straight back to the caller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
@@ -118,8 +118,9 @@ class EditCommentScreen(ModalScreen[str | None]):
 
 @dataclass(frozen=True)
 class PassphraseChange:
-    current: str | None  # None when the key had none, or the keyring already gave it
-    new: str
+    # kept out of repr (logs, debug dumps)
+    current: str | None = field(repr=False)  # None when the key had none, or the keyring gave it
+    new: str = field(repr=False)
     remember: bool
 
 

@@ -257,7 +257,9 @@ class StratosPanel(Vertical):
 
     # -- workers -----------------------------------------------------------------------------
 
-    @work(exclusive=True, group="stratos")
+    # an explicit description: Textual's default repeats the call's arguments (the API key) in
+    # the worker's repr, which its logs and devtools print
+    @work(exclusive=True, group="stratos", description="connect to IBM Cloud")
     async def connect(self, api_key: str | None = None) -> None:
         """Find the API key (typed, env or keyring), then the workspaces and their keys."""
         if api_key is None:
