@@ -7,13 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 
+from tests.conftest import ssh_keygen
 from tests.fixtures.cloud import CloudFixture
+from tests.fixtures.hosts import CopyHost
 from tests.ui.app_keys import type_text, wait_for
+from tests.ui.test_upload_hosts import UploadApp as HostsApp
+from tests.ui.test_upload_hosts import _fill, _install_key, _rows, _run
 from tests.ui.test_upload_stratos import UploadApp
 from tui.app import make_app
+from tui.screens import tester
+from tui.screens.modals import ConfirmScreen
 from tui.screens.passphrase import AskPassphrase
+from tui.widgets.hosts_panel import HostsPanel
 from tui.widgets.stratos_panel import StratosPanel
 
 CANARY = "canary-Secret-7f3a9"
@@ -75,3 +82,57 @@ async def test_the_login_worker_does_not_describe_itself_with_the_api_key(
         await pilot.pause()
     assert any("connect to IBM Cloud" in text for text in described)
     assert not any(CANARY in text for text in described)
+
+
+def _wrong_host_key(tmp_path: Path, port: int) -> Path:
+    """~/.ssh/known_hosts naming another key for the server: its host key "changed"."""
+    other = tmp_path / "other_host_key"
+    assert ssh_keygen("-q", "-t", "ed25519", "-N", "", "-f", str(other)).returncode == 0
+    blob = other.with_suffix(".pub").read_text().split()[1]
+    known = Path.home() / ".ssh" / "known_hosts"
+    known.parent.mkdir(mode=0o700, exist_ok=True)
+    known.write_text(f"[127.0.0.1]:{port} ssh-ed25519 {blob}\n")
+    return known
+
+
+async def test_a_changed_host_key_stops_the_hosts_panel_even_with_accept_new(
+    copy_host: CopyHost, isolated_home: Path, tmp_path: Path
+) -> None:
+    public = _install_key(isolated_home)
+    known = _wrong_host_key(tmp_path, copy_host.server.port)
+    before = known.read_bytes()
+    copy_host.write_authorized(b"# untouched\n")
+    app = HostsApp(public)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.screen.query_one(HostsPanel)
+        await _fill(pilot, panel, copy_host.target, copy_host.user.password)
+        panel.query_one("#hosts-accept-new", Checkbox).value = True
+        await _run(pilot, panel)
+        rows = _rows(panel)
+        assert rows[0][1] == "✗ failed" and "changed" in rows[0][2].lower(), rows
+    assert known.read_bytes() == before
+    assert copy_host.authorized_keys.read_bytes() == b"# untouched\n"
+
+
+async def test_a_changed_host_key_stops_the_tester_with_no_way_to_trust_it(
+    copy_host: CopyHost, isolated_home: Path, tmp_path: Path
+) -> None:
+    public = _install_key(isolated_home)
+    known = _wrong_host_key(tmp_path, copy_host.server.port)
+    before = known.read_bytes()
+    app = make_app(public.parent)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.screen is app.keys_screen)
+        screen = tester.TesterScreen(key_path=public.with_suffix(""), target=copy_host.target)
+        await app.push_screen(screen)
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.result is not None and not screen.running)
+        await pilot.pause()
+        assert screen.result.outcome == "host-key-changed"
+        assert not screen.query_one("#trust").display
+        asked = screen.trust()  # even asked directly, trusting a changed key is refused
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        asked.cancel()
+    assert known.read_bytes() == before

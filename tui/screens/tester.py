@@ -292,7 +292,8 @@ class TesterScreen(Screen[None]):
         from tui.screens.modals import ConfirmScreen
 
         result = self.result
-        if result is None or result.host_public_key is None:
+        # unknown hosts only: a changed host key is never trusted from here, however asked
+        if result is None or result.host_public_key is None or result.outcome != "host-key-unknown":
             return
         key = result.host_public_key
         host, port = result.host or self.last_host, result.port or 22
