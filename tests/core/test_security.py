@@ -72,3 +72,25 @@ def test_trash_across_filesystems_keeps_a_private_key_0600_from_the_first_byte(
     seen = {path: modes for path, modes in watch_modes.items() if path}
     assert str(stored) in seen and seen[str(stored)]  # the copy was watched
     assert all(mode == 0o600 for modes in seen.values() for mode in modes), seen
+
+
+def test_a_keyring_chain_with_a_plaintext_backend_counts_as_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """keyring chains every viable backend; keyrings.alt's plaintext file may be first."""
+    from keyring.backends.chainer import ChainerBackend
+
+    from tests.core.test_secrets import MemoryKeyring, PlaintextKeyring
+    from tui.core import secrets
+
+    plaintext, secure = PlaintextKeyring(), MemoryKeyring()
+
+    class Chain(ChainerBackend):
+        backends = [plaintext, secure]  # type: ignore[assignment]
+
+    monkeypatch.setattr(secrets, "_backend", Chain)
+    assert not secrets.keyring_status().available
+    assert not secrets.store_passphrase("SHA256:abc", "canary words")
+    assert plaintext.store == {} and secure.store == {}
+    Chain.backends = [secure]  # type: ignore[assignment]
+    assert secrets.keyring_status().available  # a chain of secure backends is fine

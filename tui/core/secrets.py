@@ -37,7 +37,9 @@ def _is_insecure(backend: Any) -> bool:
 
     if isinstance(backend, ChainerBackend):
         backends = backend.backends
-        return not backends or all(_is_insecure(b) for b in backends)
+        # a chain writes to its first backend that accepts: an insecure one anywhere in it may
+        # end up holding the secret (first by priority, or after a secure one declines)
+        return not backends or any(_is_insecure(b) for b in backends)
     cls = type(backend)
     return cls.__module__.startswith(_INSECURE_MODULE_PREFIXES) or cls.__name__ in _INSECURE_NAMES
 
