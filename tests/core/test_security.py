@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import stat
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.hosts import CopyHost
 from tui.core.trash import move_to_trash, restore
 
 _watch: dict[str, list[int]] = {}  # path -> modes seen while the hook is on
@@ -94,3 +96,29 @@ def test_a_keyring_chain_with_a_plaintext_backend_counts_as_none(
     assert plaintext.store == {} and secure.store == {}
     Chain.backends = [secure]  # type: ignore[assignment]
     assert secrets.keyring_status().available  # a chain of secure backends is fine
+
+
+async def test_asyncssh_packet_dumps_reach_no_log_handler(
+    copy_host: CopyHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At debug level 3 asyncssh appends a hex dump of every packet to its log message, a
+    password login's included: only its first line may reach any handler (ours or another)."""
+    from tui.core.connect import open_connection
+    from tui.core.trace import TranscriptLine
+
+    caplog.set_level(logging.DEBUG, logger="asyncssh")
+    lines: list[str] = []
+
+    def sink(event: object) -> None:
+        if isinstance(event, TranscriptLine):
+            lines.append(event.text)
+
+    conn = await open_connection(copy_host.options(debug_level=3, accept_new=True), sink)
+    conn.close()
+    await conn.wait_closed()
+    assert any(line.startswith("debug3: Sent MSG_USERAUTH_REQUEST") for line in lines)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("MSG_USERAUTH_REQUEST" in message for message in messages)
+    assert not [m for m in messages if "\n  00000000:" in m]
+    password = copy_host.user.password
+    assert password not in caplog.text and not any(password in line for line in lines)

@@ -22,6 +22,21 @@ _installed = 0
 _saved_level = logging.NOTSET
 
 
+class _CutPacketDumps(logging.Filter):
+    """On the ``asyncssh`` logger itself, so that no handler (ours, the root's, a test runner's
+    log capture) ever receives a packet's hex dump: only the line naming the packet is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "packet", None) is not None:
+            if isinstance(record.msg, str):
+                record.msg = record.msg.split("\n", 1)[0]
+            record.packet = b""
+        return True
+
+
+_cut_packet_dumps = _CutPacketDumps()
+
+
 class LogRelay(logging.Handler):
     def __init__(self, trace: Trace, debug_level: int) -> None:
         super().__init__(logging.DEBUG)
@@ -42,6 +57,7 @@ class LogRelay(logging.Handler):
                 _saved_level = logger.level
             _installed += 1
             logger.setLevel(logging.DEBUG)
+            logger.addFilter(_cut_packet_dumps)  # once: addFilter ignores a filter already there
             asyncssh.set_debug_level(max(2, self.debug_level))
         logger.addHandler(self)
 
