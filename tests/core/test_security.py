@@ -122,3 +122,13 @@ async def test_asyncssh_packet_dumps_reach_no_log_handler(
     assert not [m for m in messages if "\n  00000000:" in m]
     password = copy_host.user.password
     assert password not in caplog.text and not any(password in line for line in lines)
+
+
+def test_a_decrypted_private_key_keeps_its_secret_out_of_repr() -> None:
+    """Tracebacks, debug dumps and worker logs show reprs: the private fields must not be in it."""
+    from tui.core.generate import generate_private_key
+
+    key = generate_private_key("ed25519", None, "me@test")
+    shown = repr(key)
+    assert "me@test" in shown and "ssh-ed25519" in shown
+    assert repr(key.entry.fields) not in shown and key.entry.fields.hex() not in shown

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tui.core import wire
 from tui.core.errors import KeyFormatError, PassphraseRequired, UnsupportedKeyError, WrongPassphrase
@@ -66,7 +66,8 @@ class PrivateEntry:
     """One decrypted key: its type, its private fields as stored, and its comment."""
 
     key_type: str
-    fields: bytes  # the wire-encoded private fields that follow the type string
+    # the wire-encoded private fields that follow the type string: the secret, kept out of repr
+    fields: bytes = field(repr=False)
     comment: str
 
 
