@@ -132,3 +132,15 @@ def test_a_decrypted_private_key_keeps_its_secret_out_of_repr() -> None:
     shown = repr(key)
     assert "me@test" in shown and "ssh-ed25519" in shown
     assert repr(key.entry.fields) not in shown and key.entry.fields.hex() not in shown
+
+
+def test_an_unencrypted_key_file_container_keeps_its_private_blob_out_of_repr() -> None:
+    from tui.core import openssh_format
+    from tui.core.generate import generate_private_key
+
+    key = generate_private_key("ed25519", None, "me@test")
+    text = openssh_format.build(key.public_blob, key.entry, None, 16)
+    container = openssh_format.parse_container(openssh_format.unarmor(text))
+    assert not container.encrypted and container.private_blob
+    assert container.private_blob.hex() not in repr(container)
+    assert repr(container.private_blob)[2:40] not in repr(container)

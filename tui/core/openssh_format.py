@@ -45,7 +45,7 @@ class Container:
     kdf: str
     kdf_options: bytes
     public_blobs: tuple[bytes, ...]
-    private_blob: bytes
+    private_blob: bytes = field(repr=False)  # the private key itself when not encrypted
     tag: bytes = b""
 
     @property
