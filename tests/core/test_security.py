@@ -144,3 +144,20 @@ def test_an_unencrypted_key_file_container_keeps_its_private_blob_out_of_repr() 
     assert not container.encrypted and container.private_blob
     assert container.private_blob.hex() not in repr(container)
     assert repr(container.private_blob)[2:40] not in repr(container)
+
+
+def test_a_transcript_never_replaces_a_private_key(ssh_dir: Path) -> None:
+    from tests.keyfactory import keygen
+    from tui.core.errors import TargetExists
+    from tui.core.probe import save_transcript
+    from tui.core.trace import TranscriptLine
+
+    key = keygen(ssh_dir / "id_ed25519", "ed25519")
+    before = key.read_bytes()
+    with pytest.raises(TargetExists, match="private key"):
+        save_transcript([TranscriptLine(1, "debug1: hello")], key)
+    assert key.read_bytes() == before
+    log = ssh_dir / "ssh.host.debug"
+    log.write_text("an older transcript\n")
+    assert save_transcript([TranscriptLine(1, "debug1: hello")], log) == log
+    assert log.read_text() == "debug1: hello\n" and stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -268,8 +268,13 @@ async def probe(options: ProbeOptions) -> AsyncIterator[Any]:
 
 def save_transcript(lines: list[TranscriptLine], path: Path, level: int = 3) -> Path:
     """Write the transcript (up to ``level``); the lines were scrubbed of secrets already."""
+    from tui.core.errors import TargetExists
     from tui.core.fsutil import atomic_write
 
+    # a transcript replaces an older one, never a private key named by mistake (--log ~/.ssh/id_x)
+    with contextlib.suppress(OSError), open(path, "rb") as existing:
+        if b"PRIVATE KEY-----" in existing.read(64):
+            raise TargetExists(f"{path} is a private key; choose another file for the transcript.")
     text = "".join(line.text + "\n" for line in lines if line.level <= level)
     atomic_write(path, text.encode(), 0o600, overwrite=True)
     return path
