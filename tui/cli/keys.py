@@ -108,6 +108,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise KeyFileError(
             f"{args.dir} is not a directory; give the directory that holds your keys."
         )
+    if args.dir is not None and not args.dir.exists():
+        # Named on purpose, so a typo must not look like an empty key directory.
+        raise KeyFileError(f"{args.dir} does not exist; give the directory that holds your keys.")
     result = scan_directory(args.dir)
     if args.json:
         print_json(result.to_json())
@@ -191,6 +194,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     comment = default_comment() if args.comment is None else args.comment
     check_comment(comment)
     check_targets(path, overwrite=args.force)
+    _check_writable(path.parent)
     passphrase = _new_passphrase(args)
     if not args.json:
         print(f"Generating public/private {key_type} key pair.")
@@ -219,6 +223,22 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     print("The key's randomart image is:")
     print(public.randomart())
     return 0
+
+
+def _check_writable(directory: Path) -> None:
+    """Fail before asking a passphrase or printing "Generating ...", not after the work: the
+    nearest existing level of the target directory must be writable (EROFS counts too)."""
+    import os
+
+    from tui.core.errors import WriteError
+
+    existing = directory.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        raise WriteError(
+            f"Cannot write in {existing} (permission denied or read-only); choose another location."
+        )
 
 
 # -- passwd, comment, pub ------------------------------------------------------------------
@@ -270,6 +290,11 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     else:
         if encrypted and old is None:
             old = ask_secret("Enter old passphrase: ")
+        if encrypted and new is None:
+            # Like ssh-keygen -p: a wrong old passphrase stops here, before the new one is asked.
+            from tui.core.private import open_private_key_file
+
+            open_private_key_file(args.file, old)
         if new is None:
             new = ask_new_passphrase("Enter new passphrase (empty for no passphrase): ")
     opened = change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
