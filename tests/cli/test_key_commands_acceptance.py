@@ -61,3 +61,18 @@ def test_keygen_into_a_read_only_directory_prints_nothing_on_stdout(
         assert result.stdout == ""
         assert "read-only" in result.stderr
     assert files_state(read_only_keys) == before
+
+
+def test_a_non_private_file_given_to_a_private_key_command_is_named(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    key = keygen(tmp_path / "k", "ed25519")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Here is my key:\n" + key.read_text())
+    before = files_state(tmp_path)
+    for target in (tmp_path / "k.pub", notes):
+        for args in (["pub"], ["passwd", "-N", "x" * 8], ["comment", "-C", "c"]):
+            result = run_cli(args[0], "-f", str(target), *args[1:])
+            one_sentence_failure(result)
+            assert str(target) in result.stderr and "give the private key" in result.stderr
+    assert files_state(tmp_path) == before

@@ -244,10 +244,20 @@ def _check_writable(directory: Path) -> None:
 # -- passwd, comment, pub ------------------------------------------------------------------
 
 
-def _is_encrypted(path: Path) -> bool:
+def _inspect(path: Path) -> Any:
+    """inspect_private_key of a file, its errors naming the file as open_private_key_file's do."""
+    from tui.core.errors import KeyFormatError, UnsupportedKeyError
     from tui.core.private import inspect_private_key, read_private_key_text
 
-    return inspect_private_key(read_private_key_text(path)).encrypted
+    text = read_private_key_text(path)
+    try:
+        return inspect_private_key(text)
+    except (KeyFormatError, UnsupportedKeyError) as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+
+
+def _is_encrypted(path: Path) -> bool:
+    return bool(_inspect(path).encrypted)
 
 
 def _existing_passphrase(
@@ -321,9 +331,8 @@ def cmd_pub(args: argparse.Namespace) -> int:
     from tui.core.errors import TargetExists
     from tui.core.fsutil import atomic_write
     from tui.core.generate import derive_public_key, public_path_for
-    from tui.core.private import inspect_private_key, read_private_key_text
 
-    info = inspect_private_key(read_private_key_text(args.file))
+    info = _inspect(args.file)
     passphrase: str | None = args.passphrase
     if passphrase is None and args.passphrase_stdin and info.encrypted:
         passphrase = read_stdin_lines(1)[0]

@@ -66,7 +66,8 @@ def _pem_format(text: str) -> str:
             "This private key format is not one sshdeck reads (OpenSSH, PEM or PKCS#8)."
         )
     raise KeyFormatError(
-        "This is not a private key file (no BEGIN ... PRIVATE KEY line at the top)."
+        "This is not a private key file (no BEGIN ... PRIVATE KEY line at the top); "
+        "give the private key, not its .pub or another file."
     )
 
 
