@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sshdeck {__version__}")
     parser.add_argument(
-        "--dir", type=Path, default=None, help="key directory the app opens (default ~/.ssh)"
+        "--dir",
+        dest="app_dir",
+        type=Path,
+        default=None,
+        help="key directory the app opens (default ~/.ssh)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -59,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return run_app(args.dir)
+            return run_app(args.app_dir)
+        if args.app_dir is not None and getattr(args, "dir", "absent") is None:
+            args.dir = args.app_dir  # `sshdeck --dir D list` means `sshdeck list --dir D`
         result: int = args.func(args)
         return result
     except SshDeckError as exc:

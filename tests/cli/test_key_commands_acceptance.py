@@ -76,3 +76,16 @@ def test_a_non_private_file_given_to_a_private_key_command_is_named(
             one_sentence_failure(result)
             assert str(target) in result.stderr and "give the private key" in result.stderr
     assert files_state(tmp_path) == before
+
+
+def test_top_level_dir_before_the_command_is_the_command_dir(run_cli: Run, tmp_path: Path) -> None:
+    """`sshdeck --dir D list` lists D, as `sshdeck list --dir D` does (not ~/.ssh)."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    keygen(keys / "work", "ed25519")
+    import json
+
+    before = json.loads(run_cli("--dir", str(keys), "list", "--json").stdout)
+    after = json.loads(run_cli("list", "--dir", str(keys), "--json").stdout)
+    assert [k["path"] for k in before["keys"]] == [str(keys / "work")]
+    assert before == after
