@@ -12,14 +12,13 @@ import pytest
 from tests.cli.test_test_command import (
     RunCli,
     _closed_port,
-    http_listener,
     login,
     make_key,
-    silent_listener,
 )
+from tests.fixtures.listeners import canned_listener
 from tests.fixtures.sshd import SshdServer, TestUser
 
-__all__ = ["http_listener", "login", "silent_listener"]  # fixtures used here
+__all__ = ["login"]  # fixtures used here
 
 
 def both(run_cli: RunCli, *args: str) -> tuple[dict[str, Any], dict[str, Any], int, int]:
@@ -122,30 +121,7 @@ def test_passphrase_on_stdin(login: tuple[str, str, Path], run_cli: RunCli, ssh_
 
 
 def test_server_that_hangs_up_after_its_greeting(run_cli: RunCli) -> None:
-    import socket
-    import threading
-
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 overloaded\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        port = str(server.getsockname()[1])
-        ours, theirs, rc1, rc2 = both(run_cli, "127.0.0.1", "-p", port, "--timeout", "5")
-        assert (ours["outcome"], theirs["outcome"], rc1, rc2) == ("disconnected",) * 2 + (255,) * 2
-        assert ours["server_version"] == "SSH-2.0-OpenSSH_9.2p1 overloaded"
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        server.close()
+    with canned_listener(b"SSH-2.0-OpenSSH_9.2p1 overloaded\r\n") as port:
+        ours, theirs, rc1, rc2 = both(run_cli, "127.0.0.1", "-p", str(port), "--timeout", "5")
+    assert (ours["outcome"], theirs["outcome"], rc1, rc2) == ("disconnected",) * 2 + (255,) * 2
+    assert ours["server_version"] == "SSH-2.0-OpenSSH_9.2p1 overloaded"

@@ -7,7 +7,6 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -119,20 +118,15 @@ async def test_probe_streams_events_in_order(
     assert not any("  00000000:" in t or "\n" in t for t in texts)  # ... never their bytes
 
 
-async def test_cancel_during_connect_leaves_nothing_running() -> None:
-    silent = socket.create_server(("127.0.0.1", 0))
-    try:
-        port = silent.getsockname()[1]
-        options = ProbeOptions(connect=ConnectOptions(target=Target(None, "127.0.0.1", port)))
-        task = asyncio.ensure_future(run_probe(options))
-        await asyncio.sleep(0.5)
-        assert not task.done()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        assert task.cancelled()
-    finally:
-        silent.close()
+async def test_cancel_during_connect_leaves_nothing_running(silent_listener: int) -> None:
+    target = Target(None, "127.0.0.1", silent_listener)
+    task = asyncio.ensure_future(run_probe(ProbeOptions(connect=ConnectOptions(target=target))))
+    await asyncio.sleep(0.5)
+    assert not task.done()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
 
 
 def test_diagnoses_of_network_errors() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -174,17 +172,12 @@ async def test_passphrase_is_asked_in_the_modal(
         assert secret not in "\n".join(screen.query_one(Transcript).shown())
 
 
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    server = socket.create_server(("127.0.0.1", 0))
-    yield int(server.getsockname()[1])
-    server.close()
-
-
-async def test_escape_stops_mid_connection(silent_port: int, ssh_dir: Path) -> None:
+async def test_escape_stops_mid_connection(silent_listener: int, ssh_dir: Path) -> None:
     app = make_app(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_tester(pilot, tester.TesterScreen(target=f"127.0.0.1:{silent_port}"))
+        screen = await open_tester(
+            pilot, tester.TesterScreen(target=f"127.0.0.1:{silent_listener}")
+        )
         await pilot.press("enter")
         timeline = screen.query_one(StageTimeline)
         await wait_for(pilot, lambda: timeline.marks().get("protocol version", False) is None)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.app import App
 from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, TabbedContent
 
@@ -152,18 +150,6 @@ async def test_form_mistakes_are_one_sentence_and_start_nothing(isolated_home: P
         await _fill(pilot, panel, "root@192.0.2.1", "")
         await _submit(pilot, panel)
         assert "password" in str(panel.query_one("#hosts-error").render())
-
-
-@pytest.fixture
-def silent_listener() -> Iterator[int]:
-    """A port that accepts connections and never says a word (a stuck host)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        server.close()
 
 
 async def test_escape_cancels_then_goes_back(isolated_home: Path, silent_listener: int) -> None:
