@@ -40,9 +40,17 @@ def rsa_pub(ssh_dir: Path) -> Path:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until no worker runs, twice in a row: a finished worker's message may start the
+    next one (an add is followed by a refresh of the key list)."""
+    quiet = 0
+    for _ in range(100):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(not worker.is_finished for worker in pilot.app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet == 2:
+            return
 
 
 def panel_of(app: App[Any]) -> StratosPanel:
