@@ -114,3 +114,17 @@ def test_problems_and_permission_fixes(ssh_dir: Path) -> None:
     after = {e.name: e for e in scan_directory(ssh_dir).keys}
     assert not codes(after["id_b"].problems) & {"unprotected-private-key", "ssh-dir-permissions"}
     assert a.exists()
+
+
+def test_set_mode_failure_is_one_sentence_with_the_command(tmp_path: Path) -> None:
+    """The tester's and the key list's permission fixes share it: no OSError escapes."""
+    import pytest
+
+    from tui.core.errors import KeyFileError
+    from tui.core.scan import set_mode
+
+    missing = tmp_path / "gone"
+    with pytest.raises(KeyFileError) as caught:
+        set_mode(missing, 0o600, f"chmod 600 {missing}")
+    assert str(caught.value).endswith(f"run: chmod 600 {missing}")
+    assert "\n" not in str(caught.value)

@@ -12,6 +12,7 @@ from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
 from tests.ui.app_keys import type_text, wait_for
 from tui.app import make_app
+from tui.core.ssh_config import config_hosts
 from tui.screens import tester
 from tui.screens.modals import ConfirmScreen
 from tui.screens.passphrase import AskPassphrase
@@ -205,7 +206,7 @@ async def test_target_completes_from_ssh_config(ssh_dir: Path) -> None:
     (ssh_dir / "config").write_text(
         "Host prod-box staging\n  HostName 10.0.0.1\nHost *\n  User me\n"
     )
-    assert tester.config_hosts() == ["prod-box", "staging"]
+    assert config_hosts() == ["prod-box", "staging"]
     app = make_app(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_tester(pilot, tester.TesterScreen())

@@ -341,9 +341,14 @@ def fix_problem(entry: KeyEntry, problem: Problem) -> None:
         target, mode = (entry.path or entry.public_path).parent, 0o700  # type: ignore[union-attr]
     else:
         raise KeyFileError(f"sshdeck cannot fix {problem.code} by itself; run: {problem.fix}")
+    set_mode(target, mode, problem.fix)
+
+
+def set_mode(target: Path, mode: int, fix: str) -> None:
+    """chmod ``target``; a failure is one sentence naming the command to run by hand."""
     try:
         os.chmod(target, mode)
     except OSError as exc:
         raise KeyFileError(
-            f"Cannot change the mode of {target} ({exc.strerror}); run: {problem.fix}"
+            f"Cannot change the mode of {target} ({exc.strerror}); run: {fix}"
         ) from None

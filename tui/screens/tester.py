@@ -10,7 +10,6 @@ when nothing runs; ``s`` saves the transcript as ``~/ssh.<host>.debug``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +23,13 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from tui.core.ssh_config import config_hosts
 from tui.core.trace import StageEvent, TranscriptLine
 from tui.widgets.stages import StageTimeline
 from tui.widgets.transcript import Transcript
 
 VERBOSITY = [("-v", 1), ("-vv", 2), ("-vvv", 3)]
 DEFAULT_KEYS = "__default__"
-
-
-def config_hosts(path: Path | None = None) -> list[str]:
-    """Host aliases of ~/.ssh/config (no patterns), for completion."""
-    config = path or Path.home() / ".ssh" / "config"
-    try:
-        text = config.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    hosts: list[str] = []
-    for raw in text.splitlines():
-        words = raw.split("#", 1)[0].replace("=", " ").split()
-        if len(words) >= 2 and words[0].lower() == "host":
-            hosts += [w for w in words[1:] if not any(c in w for c in "*?!") and w not in hosts]
-    return hosts
 
 
 def key_choices(directory: Path, preselect: Path | None) -> list[tuple[str, str]]:
@@ -325,10 +310,18 @@ class TesterScreen(Screen[None]):
         if not paths:
             return
         target = paths[0]
+        command = f"chmod 600 {target}"
         if await self.app.push_screen_wait(
-            ConfirmScreen("Make the key private?", "", f"chmod 600 {target}", "Fix")
+            ConfirmScreen("Make the key private?", "", command, "Fix")
         ):
-            os.chmod(target, 0o600)
+            from tui.core.errors import SshDeckError
+            from tui.core.scan import set_mode
+
+            try:
+                set_mode(target, 0o600, command)
+            except SshDeckError as exc:
+                self.notify(str(exc), severity="error")
+                return
             self.notify(f"{target} is now 0600.")
             self.action_run()
 

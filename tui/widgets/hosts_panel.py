@@ -23,6 +23,7 @@ from textual.worker import Worker
 from tui.core.connect import ConnectOptions, Target, parse_target
 from tui.core.errors import SshDeckError
 from tui.core.keys import PublicKey, read_public_key_file
+from tui.core.ssh_config import config_hosts  # the tester completes targets the same way
 from tui.core.upload.authorized_keys import (
     HostProgress,
     HostResult,
@@ -30,7 +31,6 @@ from tui.core.upload.authorized_keys import (
     install_many,
     target_label,
 )
-from tui.screens.tester import config_hosts  # the tester completes targets the same way
 
 STAGE_TEXT = {
     "waiting": "· waiting",
