@@ -106,7 +106,7 @@ def work(
 
     def decorator(func: F) -> F:
         wrapped = reported(func)
-        return textual_work(  # type: ignore[no-any-return,call-overload]
+        return textual_work(  # type: ignore[no-any-return,call-overload,return-value]
             wrapped,
             thread=thread,
             exclusive=exclusive,
