@@ -14,7 +14,7 @@ from textual.app import App
 
 from tui.commands import KeyCommands
 from tui.core.scan import default_directory
-from tui.messages import KeyGenerated, KeysChanged
+from tui.messages import InstallRequested, KeyGenerated, KeysChanged, TestRequested
 from tui.screens.keys import KeysScreen
 from tui.widgets.key_details import home_relative
 
@@ -44,6 +44,18 @@ class SshDeckApp(App[None]):
     @on(KeysChanged)
     def _keys_changed(self) -> None:
         self.keys_screen.rescan()
+
+    @on(TestRequested)
+    def _test_requested(self, message: TestRequested) -> None:
+        from tui.screens.tester import TesterScreen
+
+        self.push_screen(TesterScreen(key_path=message.key_path, target=message.target))
+
+    @on(InstallRequested)
+    def _install_requested(self, message: InstallRequested) -> None:
+        from tui.screens.upload import UploadScreen
+
+        self.push_screen(UploadScreen(message.key_path, target="hosts", hosts=message.target))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The key list's actions answer for the key list, even when asked of the app: whether

@@ -19,3 +19,22 @@ class KeyGenerated(Message):
 @dataclass
 class KeysChanged(Message):
     """Files in the key directory changed (passphrase, comment, delete, restore, fix)."""
+
+
+@dataclass
+class TestRequested(Message):
+    """Open the connection tester on ``target`` (``[user@]host[:port]``) with ``key_path``
+    offered alone (IdentitiesOnly) when given. Posted by any screen or widget; the app opens it."""
+
+    __test__ = False  # not a pytest test class
+    target: str
+    key_path: Path | None = None
+
+
+@dataclass
+class InstallRequested(Message):
+    """Install ``key_path`` into ``target``'s authorized_keys through the upload screen's Hosts
+    flow (``target`` pre-filled, nothing runs until the user confirms)."""
+
+    target: str
+    key_path: Path | None = None

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual import work as textual_work
+from textual.worker import Worker
 
 from tui.core.errors import SshDeckError
 from tui.core.text import visible
@@ -101,10 +102,10 @@ def work(
     description: str | None = None,
     name: str = "",
     exit_on_error: bool = False,
-) -> Callable[[F], F]:
+) -> Callable[[Callable[..., Any]], Callable[..., Worker[Any]]]:
     """Textual's ``@work`` with :func:`reported` around the body: use it for every worker."""
 
-    def decorator(func: F) -> F:
+    def decorator(func: Callable[..., Any]) -> Callable[..., Worker[Any]]:
         wrapped = reported(func)
         return textual_work(  # type: ignore[no-any-return,call-overload,return-value]
             wrapped,

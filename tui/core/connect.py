@@ -117,6 +117,14 @@ class ConnectOptions:
     ask_passphrase: Any = field(default=None, repr=False, compare=False)
     #: asyncssh's debug level for the trace (3 adds packet names, never their bytes)
     debug_level: int = 2
+    #: ``async (prompt) -> str | None`` asked for a password or keyboard-interactive answer
+    #: after the keys are exhausted, as ssh asks (the TUI); None gives up on that method
+    ask_password: Any = field(default=None, repr=False, compare=False)
+    #: offer only ``identities`` (and their certificates), never other agent keys; None: as
+    #: the config says (``IdentitiesOnly``)
+    identities_only: bool | None = None
+    #: ``-o`` options as given on the command line (``Name=value``), applied before the config
+    ssh_options: tuple[str, ...] = ()
 
     @property
     def effective_port(self) -> int:
