@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -395,19 +397,23 @@ def read_text_file(path: Path) -> str:
 
 
 def read_bytes(path: Path) -> bytes:
+    """A key file's bytes, refusing without reading it anything that is not a small regular file.
+
+    The file is opened with ``O_NONBLOCK`` (a FIFO does not hang the open) and checked with
+    ``fstat`` on the open descriptor: directories, FIFOs, sockets and devices (``/dev/zero``)
+    are refused, and so is a file above :data:`MAX_FILE_SIZE`; at most that many bytes are read
+    even from a file that grows meanwhile.
+    """
     path = Path(path)
     try:
-        if path.is_dir():
-            raise KeyFileError(f"{path} is a directory; give the path of a key file inside it.")
-        size = path.stat().st_size
-        if size > MAX_FILE_SIZE:
-            raise KeyFormatError(
-                f"{path} is {size} bytes, far too big for a key file; check the file name."
-            )
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise KeyFileError(
             f"{path} does not exist; check the path (sshdeck list shows your keys)."
+        ) from None
+    except IsADirectoryError:
+        raise KeyFileError(
+            f"{path} is a directory; give the path of a key file inside it."
         ) from None
     except PermissionError:
         raise KeyFileError(
@@ -415,6 +421,42 @@ def read_bytes(path: Path) -> bytes:
         ) from None
     except OSError as exc:
         raise KeyFileError(f"{path} cannot be read ({exc.strerror}); check the path.") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise KeyFileError(f"{path} is a directory; give the path of a key file inside it.")
+        if not stat.S_ISREG(st.st_mode):
+            raise KeyFileError(
+                f"{path} is not a regular file (a device, FIFO or socket); "
+                "give the path of a key file."
+            )
+        if st.st_size > MAX_FILE_SIZE:
+            raise KeyFileError(
+                f"{path} is {st.st_size} bytes, over the {MAX_FILE_SIZE}-byte limit for a key "
+                "file; check the file name."
+            )
+        chunks = []
+        left = MAX_FILE_SIZE + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise KeyFileError(
+                f"{path} is over the {MAX_FILE_SIZE}-byte limit for a key file; "
+                "check the file name."
+            )
+        return b"".join(chunks)
+    except PermissionError:
+        raise KeyFileError(
+            f"{path} cannot be read (permission denied); check its owner and mode."
+        ) from None
+    except OSError as exc:
+        raise KeyFileError(f"{path} cannot be read ({exc.strerror}); check the path.") from None
+    finally:
+        os.close(fd)
 
 
 def read_public_key_file(path: Path) -> PublicKey:
