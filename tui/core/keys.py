@@ -74,6 +74,44 @@ class CertificateInfo:
     signing_key_sha256: str
 
 
+# NIST curves y^2 = x^3 - 3x + b over GF(p): (p, b, order)
+_NIST = {
+    "nistp256": (
+        2**256 - 2**224 + 2**192 + 2**96 - 1,
+        0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
+        0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    ),
+    "nistp384": (
+        2**384 - 2**128 - 2**96 + 2**32 - 1,
+        0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF,
+        0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973,
+    ),
+    "nistp521": (
+        2**521 - 1,
+        0x0051953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00,
+        0x01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409,
+    ),
+}
+
+
+def _valid_ec_point(curve: str, point: bytes) -> bool:
+    """What OpenSSH's sshkey_ec_validate_public() accepts: an uncompressed point on the curve,
+    coordinates below p and each longer than half the order's bits (cofactor 1: on the curve
+    means in the group)."""
+    p, b, order = _NIST[curve]
+    size = (p.bit_length() + 7) // 8
+    if len(point) != 1 + 2 * size or point[0] != 4:
+        return False
+    x = int.from_bytes(point[1 : 1 + size], "big")
+    y = int.from_bytes(point[1 + size :], "big")
+    if x >= p or y >= p:
+        return False
+    half = order.bit_length() // 2
+    if x.bit_length() <= half or y.bit_length() <= half:
+        return False
+    return (y * y - (x * x * x - 3 * x + b)) % p == 0
+
+
 def _read_plain_fields(reader: wire.WireReader, plain_type: str) -> int:
     """Consume the public fields of ``plain_type``; return the key size in bits."""
     if plain_type == "ssh-rsa":
@@ -100,7 +138,7 @@ def _read_plain_fields(reader: wire.WireReader, plain_type: str) -> int:
                 "The ECDSA key names a curve that does not match its type; the key is damaged."
             )
         point = reader.string()
-        if not point or point[0] != 4:
+        if not _valid_ec_point(curve, point):
             raise KeyFormatError(
                 "The ECDSA key point is damaged; copy the key again from its source."
             )
@@ -156,7 +194,9 @@ class PublicKey:
             reader.string()  # extensions
             reader.string()  # reserved
             signing_key = reader.string()
-            reader.string()  # signature
+            signed_end = reader.pos
+            signature = reader.string()
+            _verify_certificate(signing_key, self.blob[:signed_end], signature)
             cert = CertificateInfo(
                 serial=serial,
                 cert_type={1: "user", 2: "host"}.get(kind, str(kind)),
@@ -230,6 +270,69 @@ class PublicKey:
 
     def same_key(self, other: PublicKey) -> bool:
         return self.blob == other.blob
+
+
+_SIGNATURE_HASHES = {
+    "ssh-rsa": "sha1",
+    "rsa-sha2-256": "sha256",
+    "rsa-sha2-512": "sha512",
+    "ecdsa-sha2-nistp256": "sha256",
+    "ecdsa-sha2-nistp384": "sha384",
+    "ecdsa-sha2-nistp521": "sha512",
+}
+_BAD_CERTIFICATE = (
+    "The certificate's signature does not match its contents; the certificate is damaged "
+    "or forged. Ask its issuer for a new one."
+)
+
+
+def _verify_certificate(signing_key: bytes, signed: bytes, signature: bytes) -> None:
+    """Check the CA's signature as OpenSSH's cert_parse() does before using a certificate.
+
+    Security-key CAs (sk-*) are not checked: their signatures carry flags and a counter that
+    only matter to the CA.
+    """
+    ca = wire.WireReader(signing_key)
+    ca_type = ca.text()
+    sig = wire.WireReader(signature)
+    sig_type = sig.text()
+    sig_body = sig.string()
+    if ca_type in CERT_TYPES:
+        raise KeyFormatError("The certificate is signed by another certificate; it is invalid.")
+    if ca_type.startswith("sk-"):
+        return
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+    try:
+        if ca_type == "ssh-ed25519" and sig_type == "ssh-ed25519":
+            ed25519.Ed25519PublicKey.from_public_bytes(ca.string()).verify(sig_body, signed)
+        elif ca_type == "ssh-rsa" and sig_type in ("ssh-rsa", "rsa-sha2-256", "rsa-sha2-512"):
+            e, n = ca.mpint(), ca.mpint()
+            rsa_key = rsa.RSAPublicNumbers(e, n).public_key()
+            algorithm = getattr(hashes, _SIGNATURE_HASHES[sig_type].upper())()
+            rsa_key.verify(sig_body, signed, padding.PKCS1v15(), algorithm)
+        elif ca_type.startswith("ecdsa-sha2-") and sig_type == ca_type:
+            curve_name = ca.text()
+            point = ca.string()
+            curve = {"nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1()}.get(
+                curve_name, ec.SECP521R1()
+            )
+            ec_key = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+            rs = wire.WireReader(sig_body)
+            der = utils.encode_dss_signature(rs.mpint(), rs.mpint())
+            algorithm = getattr(hashes, _SIGNATURE_HASHES[sig_type].upper())()
+            ec_key.verify(der, signed, ec.ECDSA(algorithm))
+        elif ca_type == "ssh-dss" and sig_type == "ssh-dss":
+            return  # DSA CAs: refused by OpenSSH 9.8+, not worth a check here
+        else:
+            raise KeyFormatError(
+                f"The certificate's signature type {sig_type[:40]!r} does not fit its CA key "
+                f"{ca_type[:40]!r}; the certificate is invalid."
+            )
+    except (InvalidSignature, ValueError, TypeError, OverflowError):
+        raise KeyFormatError(_BAD_CERTIFICATE) from None
 
 
 def public_key_from_blob(blob: bytes, comment: str = "", options: str | None = None) -> PublicKey:

@@ -96,6 +96,8 @@ def _fsync_dir(directory: Path) -> None:
 def key_lock(key: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
     """Hold the lock of ``key`` (and recover an interrupted change first)."""
     key = Path(key)
+    if key.name in ("", ".", ".."):
+        raise KeyFileError(f"{key} is a directory; give the path of a key file inside it.")
     lock = _lock_path(key)
     deadline = time.monotonic() + wait
     while True:
@@ -138,7 +140,7 @@ def key_lock(key: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
 def try_recover(key: Path) -> None:
     """Best-effort recovery before a read (``pub``, ``agent add``): never fails, never waits."""
     key = Path(key)
-    if not any(_own_leftovers(key)):
+    if key.name in ("", ".", "..") or not any(_own_leftovers(key)):
         return
     with contextlib.suppress(SshDeckError, OSError), key_lock(key, wait=0):
         pass
