@@ -247,8 +247,8 @@ def _check_target(path: Path, overwrite: bool) -> bool:
     return True
 
 
-def _write_temp(new: NewFile) -> Path:
-    tmp = temp_name(new.path)
+def _write_temp(new: NewFile, tmp: Path | None = None) -> Path:
+    tmp = tmp or temp_name(new.path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(tmp, flags, 0o600)
     try:
@@ -277,6 +277,7 @@ def replace_files(key: Path, files: list[NewFile], overwrite: bool) -> None:
     backups: list[Path | None] = []
     journal = _journal_path(key)
     done: list[int] = []
+    extra: list[Path] = []
     try:
         try:
             for new in files:
@@ -294,7 +295,11 @@ def replace_files(key: Path, files: list[NewFile], overwrite: bool) -> None:
                 document = {
                     "moves": [[str(t), str(f.path)] for t, f in zip(temps, files, strict=True)]
                 }
-                jtmp = _write_temp(NewFile(journal, json.dumps(document).encode(), 0o600))
+                # named as the key's temporaries, so that recover() removes it too
+                jtmp = _write_temp(
+                    NewFile(journal, json.dumps(document).encode(), 0o600), temp_name(key)
+                )
+                extra.append(jtmp)
                 os.replace(jtmp, journal)
                 _fsync_dir(journal.parent)
         except OSError as exc:
@@ -324,7 +329,7 @@ def replace_files(key: Path, files: list[NewFile], overwrite: bool) -> None:
             os.unlink(journal)
         _fsync_dir(journal.parent)
     finally:
-        for leftover in [*temps, *backups]:
+        for leftover in [*temps, *backups, *extra]:
             if leftover is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(leftover)
