@@ -444,3 +444,18 @@ def test_concurrent_force_runs_on_one_key_end_consistent(keydir: Path) -> None:
     _pw, comment, _blob = pair_state(key, [""])
     assert comment.startswith("run")
     assert sorted(p.name for p in keydir.iterdir()) == ["k", "k.pub"]
+
+
+def test_a_second_change_of_a_busy_key_waits_then_refuses_with_a_sentence(keydir: Path) -> None:
+    key = keydir / "k"
+    make_pair(key, "pw")
+    with pairwrite.key_lock(key):
+        with (
+            pytest.raises(pairwrite.KeyBusy, match="Another sshdeck is changing"),
+            pairwrite.key_lock(key, wait=0.1),
+        ):
+            pass
+        # a change in progress is not a leftover
+        entry = next(e for e in scan_directory(keydir).keys if e.name == "k")
+        assert "leftover-temporary-file" not in [p.code for p in entry.problems]
+    assert sorted(p.name for p in keydir.iterdir()) == ["k", "k.pub"]
