@@ -249,3 +249,16 @@ def test_pub_write_onto_a_directory_is_refused(tmp_path: Path) -> None:
     code, _out, err = run(["pub", "-f", str(key), "--write", "--force"])
     assert "is a directory" in one_sentence(code, err)
     assert (tmp_path / "k.pub").is_dir()
+
+
+def test_keygen_refuses_an_empty_file_name_and_a_file_as_directory(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    code, out, err = run(["keygen", "-f", "", "-N", ""])
+    assert "names no file" in one_sentence(code, err)
+    assert not (isolated_home / ".ssh").exists()  # not the default key instead
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x")
+    code, out, err = run(["keygen", "-f", str(blocker / "k"), "-N", ""])
+    assert "is not a directory" in one_sentence(code, err)
+    assert "Generating" not in out  # refused before the work

@@ -191,7 +191,11 @@ def cmd_keygen(args: argparse.Namespace) -> int:
             "DSA keys are refused by OpenSSH 7.0 and later; choose ed25519 (recommended), ecdsa or rsa."
         )
     bits = check_request(key_type, args.bits)
-    path = Path(args.file) if args.file else default_key_path(key_type)
+    if args.file == "":
+        raise InvalidArgument(
+            "-f '' names no file; give a path such as ~/.ssh/id_ed25519, or leave -f out."
+        )
+    path = Path(args.file) if args.file is not None else default_key_path(key_type)
     if path.is_dir():
         raise InvalidArgument(
             f"{path} is a directory; give a file name inside it, such as {path / KEY_FILE_NAMES[key_type]}."
@@ -241,7 +245,11 @@ def _check_writable(directory: Path) -> None:
     existing = directory.absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise WriteError(
+            f"Cannot write in {directory}: {existing} is not a directory; choose another location."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise WriteError(
             f"Cannot write in {existing} (permission denied or read-only); choose another location."
         )
