@@ -275,7 +275,8 @@ class ModeWatcher:
             mode = os.lstat(self.directory / name).st_mode
         except FileNotFoundError:
             return
-        if ".pub" not in name and mode & 0o077:
+        # private material: 0600 at most; a .pub: 0644 at most (nobody else may write it)
+        if mode & (0o022 if ".pub" in name else 0o077):
             self.too_wide.append((name, mode & 0o777))
 
     def close(self) -> None:
