@@ -262,3 +262,20 @@ def test_keygen_refuses_an_empty_file_name_and_a_file_as_directory(
     code, out, err = run(["keygen", "-f", str(blocker / "k"), "-N", ""])
     assert "is not a directory" in one_sentence(code, err)
     assert "Generating" not in out  # refused before the work
+
+
+@pytest.mark.parametrize("fmt", ["PEM", "PKCS8"])
+def test_empty_passphrase_for_an_encrypted_pem_key_is_a_wrong_passphrase(
+    tmp_path: Path, fmt: str
+) -> None:
+    key = keygen(tmp_path / "k", "ecdsa", 256, passphrase="secret", fmt=fmt)
+    before = snapshot(tmp_path)
+    for argv in (
+        ["pub", "-P", ""],
+        ["passwd", "-P", "", "-N", "x"],
+        ["comment", "-C", "x", "-P", ""],
+    ):
+        code, _out, err = run([*argv, "-f", str(key)])
+        assert "passphrase is wrong" in one_sentence(code, err)
+    assert snapshot(tmp_path) == before
+    assert "incorrect passphrase" in ssh_keygen("-y", "-P", "", "-f", str(key)).stderr
