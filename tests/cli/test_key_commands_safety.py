@@ -279,3 +279,37 @@ def test_empty_passphrase_for_an_encrypted_pem_key_is_a_wrong_passphrase(
         assert "passphrase is wrong" in one_sentence(code, err)
     assert snapshot(tmp_path) == before
     assert "incorrect passphrase" in ssh_keygen("-y", "-P", "", "-f", str(key)).stderr
+
+
+def _damage_blob(pub: Path, out: Path, offset_from_end: int) -> Path:
+    import base64
+
+    key_type, b64, *rest = pub.read_bytes().split(b" ")
+    blob = bytearray(base64.b64decode(b64))
+    blob[-offset_from_end] ^= 0x01
+    out.write_bytes(key_type + b" " + base64.b64encode(bytes(blob)) + b" damaged\n")
+    return out
+
+
+def test_fingerprint_refuses_an_ec_point_off_its_curve_and_a_forged_certificate(
+    tmp_path: Path,
+) -> None:
+    from tests.keyfactory import sign_certificate
+
+    keygen(tmp_path / "ec", "ecdsa", 256)
+    keygen(tmp_path / "ca", "ed25519")
+    keygen(tmp_path / "user", "ed25519")
+    cert = sign_certificate(tmp_path / "ca", tmp_path / "user.pub")
+    damaged = [
+        _damage_blob(tmp_path / "ec.pub", tmp_path / "offcurve.pub", 5),  # y changed
+        _damage_blob(cert, tmp_path / "forged-cert.pub", 10),  # inside the CA signature
+    ]
+    for path in damaged:
+        theirs = ssh_keygen("-l", "-f", str(path))
+        assert theirs.returncode != 0, theirs.stdout
+        code, _out, err = run(["fingerprint", "-f", str(path)])
+        assert "is not a public key file" in one_sentence(code, err)
+    # the undamaged ones still match the oracle
+    for path in (tmp_path / "ec.pub", cert):
+        code, out, _err = run(["fingerprint", "-f", str(path)])
+        assert code == 0 and out == ssh_keygen("-l", "-f", str(path)).stdout
