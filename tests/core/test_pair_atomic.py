@@ -349,8 +349,7 @@ def test_kill_9_at_random_instants_leaves_a_consistent_pair(keydir: Path) -> Non
     kills = {"keygen": 0, "passwd": 0, "comment": 0}
     journal_seen = 0
     trial = 0
-    deadline = time.monotonic() + 90
-    while sum(kills.values()) < 105 and time.monotonic() < deadline:
+    while sum(kills.values()) < 105 and trial < 400:  # a run that ends first is not a kill
         trial += 1
         command = ("keygen", "passwd", "comment")[trial % 3]
         new_pass = f"p{trial}"
