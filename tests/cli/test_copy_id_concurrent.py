@@ -155,18 +155,36 @@ def test_same_key_from_many_processes_and_a_parallel_run_goes_in_once(
 def test_mixed_with_ssh_copy_id_loses_nothing(
     race_host: tuple[CopyHost, Path, bytes], tmp_path: Path, ssh_dir: Path
 ) -> None:
-    """10 sshdeck and 10 ssh-copy-id processes at once, twice: ssh-copy-id appends with ``>>``
-    (O_APPEND), sshdeck must append too and never replace the file under it."""
+    """10 sshdeck and 10 ssh-copy-id processes at once: ssh-copy-id appends with ``>>``
+    (O_APPEND) and takes no lock, so sshdeck must append too, never replace the file under it."""
     host, login, original = race_host
-    installed: list[Path] = []
-    for round_number in range(2):
-        keys = _make_keys(tmp_path / "keys", f"m{round_number}k", PROCESSES)
-        ours = [_sshdeck(host, login, key) for key in keys[::2]]
-        theirs = [_ssh_copy_id(host, login, key) for key in keys[1::2]]
-        results = [_results(process) for process in ours]
-        for process in theirs:
-            _wait_ok(process)
-        installed += keys
-        # ssh-copy-id adds its own newline when it sees none: a blank line may appear once
-        _check_file(host, original, installed, blank_ok=True)
-        assert [[r["result"] for r in hosts] for hosts in results] == [["installed"]] * len(ours)
+    keys = _make_keys(tmp_path / "keys", "mixed", PROCESSES)
+    ours = [_sshdeck(host, login, key) for key in keys[::2]]
+    theirs = [_ssh_copy_id(host, login, key) for key in keys[1::2]]
+    results = [_results(process) for process in ours]
+    for process in theirs:
+        _wait_ok(process)
+    # ssh-copy-id adds its own newline when it sees none: a blank line may appear once
+    _check_file(host, original, keys, blank_ok=True)
+    assert [[r["result"] for r in hosts] for hosts in results] == [["installed"]] * len(ours)
+
+
+def test_host_without_sftp_or_flock_loses_nothing_either(
+    copy_host_factory, path_without_flock: str, tmp_path: Path
+) -> None:
+    """The other path: no sftp subsystem (sh scripts, as ssh-copy-id) and no ``flock`` (the
+    lock directory instead); 12 processes, 4 of them with one same key."""
+    host = copy_host_factory(sftp=False, extra_config=path_without_flock)
+    login = tmp_path / "login"
+    ssh_keygen("-q", "-t", "ed25519", "-N", "", "-C", "login@race", "-f", str(login))
+    original = _line(login) + b"\n# no final newline"
+    host.write_authorized(original, mode=0o640)
+    keys = _make_keys(tmp_path / "keys", "plain", 9)
+    processes = [_sshdeck(host, login, key) for key in keys[:8]]
+    processes += [_sshdeck(host, login, keys[8]) for _ in range(4)]
+    results = [_results(process)[0]["result"] for process in processes]
+    assert results[:8] == ["installed"] * 8
+    assert Counter(results[8:]) == {"installed": 1, "already-present": 3}
+    _check_file(host, original, keys, blank_ok=False)
+    assert oct(host.authorized_keys.stat().st_mode & 0o777) == "0o640"
+    assert sorted(p.name for p in host.ssh_dir.iterdir()) == ["authorized_keys"]
