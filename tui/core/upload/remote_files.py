@@ -65,7 +65,8 @@ def append_chunks(prefix: bytes, lines: list[bytes]) -> list[bytes]:
 
 # --------------------------------------------------------------------------- the host's lock
 
-_LOCK = """umask 077
+_LOCK = """echo sshdeck-lock-start
+umask 077
 made=
 if [ ! -d .ssh ]; then mkdir .ssh 2>/dev/null && made=" made"; fi
 [ -d .ssh ] || { echo "sshdeck-lock none$made"; exit 0; }
@@ -121,22 +122,28 @@ class RemoteLock:
         except (asyncssh.Error, OSError):  # no shell for this account (sftp only)
             return self
         with contextlib.suppress(TimeoutError, asyncssh.Error, OSError):
-            await asyncio.wait_for(self._read_marker(), self.wait + 15)
+            # the script says it runs at once (a forced command that is not a shell never
+            # does), then waits up to self.wait for the lock
+            if await asyncio.wait_for(self._read_marker(b"sshdeck-lock-start"), 15):
+                await asyncio.wait_for(self._read_marker(b"sshdeck-lock"), self.wait + 15)
         if self.kind not in ("flock", "dir"):
             await self._release()
         return self
 
-    async def _read_marker(self) -> None:
-        # a login shell's rc files may print before the script runs: skip to the marker line
+    async def _read_marker(self, marker: bytes) -> bool:
+        """Skip to the line that starts with ``marker`` (a login shell's rc files may print
+        first); False at the end of the output."""
         while True:
             line: bytes = await self._process.stdout.readline()
             if not line:
-                return
+                return False
             words = line.split()
-            if words[:1] == [b"sshdeck-lock"] and len(words) > 1:
+            if words[:1] != [marker]:
+                continue
+            if len(words) > 1:
                 self.kind = words[1].decode("ascii", "replace")
                 self.made_ssh_dir = b"made" in words[2:]
-                return
+            return True
 
     async def _release(self) -> None:
         process, self._process = self._process, None
