@@ -66,3 +66,21 @@ async def test_an_account_without_a_shell_gets_no_lock_and_no_error(
     conn = await open_connection(host.options())
     async with conn, RemoteLock(conn, wait=1) as lock:
         assert (lock.kind, lock.held) == ("none", False)
+
+
+async def test_a_lock_whose_client_vanished_is_free_again(
+    copy_host_factory, path_without_flock: str
+) -> None:
+    """A client killed while it holds the lock (its TCP connection simply ends) does not keep
+    the next install waiting: the holding session ends with it, flock or lock directory."""
+    for host in (copy_host_factory(), copy_host_factory(extra_config=path_without_flock)):
+        host.write_authorized(b"# kept\n")
+        conn = await open_connection(host.options())
+        lock = RemoteLock(conn)
+        await lock.__aenter__()
+        assert lock.kind in ("flock", "dir")
+        conn.abort()  # no release: as if the process got SIGKILL
+        other = await open_connection(host.options())
+        async with other, RemoteLock(other, wait=10) as next_lock:
+            assert next_lock.kind == lock.kind
+        assert sorted(p.name for p in host.ssh_dir.iterdir()) == ["authorized_keys"]
