@@ -25,8 +25,9 @@ PROCESSES = 20
 ROUNDS = 3
 
 
-def _make_keys(directory: Path, prefix: str, count: int) -> list[Path]:
-    """``count`` fresh ed25519 pairs (private 0600 from the first byte), ``<path>.pub`` beside."""
+def _make_keys(directory: Path, prefix: str, count: int, private: bool = True) -> list[Path]:
+    """``count`` fresh ed25519 pairs (private 0600 from the first byte), ``<path>.pub`` beside;
+    ``private=False`` writes the ``.pub`` alone (copy-id then has no key to verify a login)."""
     import asyncssh
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -34,9 +35,10 @@ def _make_keys(directory: Path, prefix: str, count: int) -> list[Path]:
     for number in range(count):
         key = asyncssh.generate_private_key("ssh-ed25519", comment=f"{prefix}{number}@race")
         path = directory / f"{prefix}{number}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key.export_private_key())
+        if private:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key.export_private_key())
         path.with_name(path.name + ".pub").write_bytes(key.export_public_key())
         paths.append(path)
     return paths
@@ -124,13 +126,16 @@ def test_twenty_processes_three_rounds_lose_nothing(
     host, login, original = race_host
     installed: list[Path] = []
     for round_number in range(ROUNDS):
-        keys = _make_keys(tmp_path / "keys", f"r{round_number}k", PROCESSES)
+        # the first round also logs in with each new key (verified); the others, with the .pub
+        # files alone, only install, which keeps the test short on a busy machine
+        first = round_number == 0
+        keys = _make_keys(tmp_path / "keys", f"r{round_number}k", PROCESSES, private=first)
         processes = [_sshdeck(host, login, key) for key in keys]
         results = [_results(process) for process in processes]
         installed += keys
         _check_file(host, original, installed, blank_ok=False)
         assert [[r["result"] for r in hosts] for hosts in results] == [["installed"]] * PROCESSES
-        assert all(hosts[0]["verified"] is True for hosts in results), results
+        assert [hosts[0]["verified"] for hosts in results] == [first or None] * PROCESSES
     assert sorted(p.name for p in host.ssh_dir.iterdir()) == ["authorized_keys"]
 
 
