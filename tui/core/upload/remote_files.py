@@ -37,7 +37,7 @@ AUTHORIZED_KEYS = ".ssh/authorized_keys"
 #: one SFTP write request at most (asyncssh's safe write length is 16 KiB): a line is one write
 _WRITE_LIMIT = 16 * 1024
 #: how long to wait for the host's lock (other installs hold it well under a second each)
-LOCK_WAIT = 30.0
+LOCK_WAIT = 60.0
 
 
 class RemoteFileError(SshDeckError):
@@ -124,7 +124,7 @@ class RemoteLock:
         with contextlib.suppress(TimeoutError, asyncssh.Error, OSError):
             # the script says it runs at once (a forced command that is not a shell never
             # does), then waits up to self.wait for the lock
-            if await asyncio.wait_for(self._read_marker(b"sshdeck-lock-start"), 15):
+            if await asyncio.wait_for(self._read_marker(b"sshdeck-lock-start"), 20):
                 await asyncio.wait_for(self._read_marker(b"sshdeck-lock"), self.wait + 15)
         if self.kind not in ("flock", "dir"):
             await self._release()
