@@ -115,3 +115,18 @@ def test_untrusted_names_are_escaped_in_text_and_exact_in_json(
     assert text.stdout.startswith(f"u{escaped}[/]\\342\\200\\256@127.0.0.1:{port}: failed: ")
     document = run_cli("copy-id", "--json", "--hosts-file", str(hosts))
     assert json.loads(document.stdout)["hosts"][0]["user"] == user
+
+
+def test_result_line_shows_a_hosts_own_words_escaped() -> None:
+    """The error of a host that refused a write carries its stderr (a hostile host chooses those
+    bytes): the text line escapes them, the JSON document keeps them."""
+    from tui.cli.copy_id import _result_line
+    from tui.core.upload.authorized_keys import HostResult
+
+    error = "The host refused to write ~/.ssh/authorized_keys (\x1b[2J\x1b]8;;x\x07[/]\u202e)."
+    result = HostResult("127.0.0.1", "u", 22, "failed", error)
+    assert _result_line(result) == (
+        "u@127.0.0.1:22: failed: The host refused to write ~/.ssh/authorized_keys "
+        "(\\033[2J\\033]8;;x\\007[/]\\342\\200\\256)."
+    )
+    assert result.to_json()["error"] == error
