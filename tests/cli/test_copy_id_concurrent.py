@@ -76,7 +76,7 @@ def _ssh_copy_id(host: CopyHost, login: Path, key: Path) -> subprocess.Popen[str
 
 
 def _results(process: subprocess.Popen[str]) -> list[dict[str, object]]:
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
     assert "Traceback" not in err
     hosts: list[dict[str, object]] = json.loads(out)["hosts"]
@@ -84,7 +84,7 @@ def _results(process: subprocess.Popen[str]) -> list[dict[str, object]]:
 
 
 def _wait_ok(process: subprocess.Popen[str]) -> None:
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate(timeout=300)
     assert process.returncode == 0, out + err
 
 
