@@ -239,9 +239,10 @@ async def test_failed_verification_says_the_key_was_added(
 async def test_unwritable_ssh_dir_is_one_sentence_and_nothing_changes(
     copy_host: CopyHost, copy_key: Path
 ) -> None:
-    copy_host.write_authorized(b"# root keeps this directory\n")
-    os.chown(copy_host.ssh_dir, 0, 0)
-    os.chmod(copy_host.ssh_dir, 0o755)  # the user may read but not write in ~/.ssh
+    copy_host.write_authorized(b"# root keeps this directory\n", mode=0o644)
+    for path in (copy_host.ssh_dir, copy_host.authorized_keys):
+        os.chown(path, 0, 0)  # the user may read both but write neither
+    os.chmod(copy_host.ssh_dir, 0o755)
     public = read_public_key_file(copy_key.with_suffix(".pub"))
     result = await install(public, copy_host.options())
     assert result.result == "failed"
