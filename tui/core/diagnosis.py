@@ -162,9 +162,15 @@ def _partial(trace: Trace, host: str) -> tuple[str, str, str]:
 
 
 def _certificate(trace: Trace) -> tuple[str, str, str] | None:
-    """A refused login where every key offered was a certificate that is not valid here."""
+    """A refused login where the certificates offered are not valid here (expired, not yet
+    valid, the login user not a principal), checked locally before connecting."""
     bad = [k for k in trace.offered if k.problem == "certificate-invalid"]
-    if not bad or any(k.certificate is None or k.problem is None for k in trace.offered):
+    certified = {k.sha256 for k in bad}  # a certificate's fingerprint is its key's
+    # only when nothing else was tried: the certificates, and the keys they certify (offered
+    # plain beside them, as ssh does); another key refused too keeps the auth diagnosis
+    if not bad or any(
+        k.problem != "certificate-invalid" and k.sha256 not in certified for k in trace.offered
+    ):
         return None
     problems = "; ".join(trace.certificate_problems)
     return (

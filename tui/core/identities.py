@@ -142,7 +142,7 @@ def _cert_identity(
         base.path,
         base.agent_pair,
         base.unprotected,
-        certificate=cert.blob,
+        certificate=cert.line(with_comment=False).encode(),
         key=base,
     )
 
