@@ -305,6 +305,12 @@ def test_banner_control_characters_are_shown_escaped(
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "Welcome \\033]52;c;cHduZWQ=\\007 friend" in result.stderr
+    # remote stderr too (the text output); --json keeps the exact bytes
+    target = f"{test_user.name}@127.0.0.1:{server.port}"
+    said = run_cli("test", target, "--", "printf", "'\\033[31mred\\n'", ">&2")
+    assert said.returncode == 0 and "\\033[31mred" in said.stderr and "\x1b" not in said.stderr
+    exact = report(run_cli("test", target, "--json", "--", "printf", "'\\033[31mred'", ">&2"))
+    assert exact["stderr"] == "\x1b[31mred"
 
 
 def test_ssh_options_apply_first_value_wins_and_unknown_ones_are_usage_errors(

@@ -133,13 +133,12 @@ def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | N
     if found is None:
         return None
     line = found.fix_line()
-    trace.line(0, visible(found.message(host, port)))
     return (
         Outcome.NO_COMMON_ALGORITHM,
         visible(found.message(host, port)),
-        f"the server offers only old algorithms: add the line `{line}` under `Host {host}` in "
-        f"~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, update the "
-        "server's sshd so it offers current ones",
+        f"no {found.words} is allowed by both sides: add the line `{line}` under "
+        f"`Host {host}` in ~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, "
+        "update the server's sshd so it offers a current one",
     )
 
 
