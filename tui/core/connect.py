@@ -293,7 +293,9 @@ class _ConfigFiles:
             self.temp = None
 
 
-def _load(paths: list[str], host: str, port: int | None, user: str | None) -> Any:
+def _load(
+    paths: list[str], host: str, port: int | None, user: str | None, temp: str | None = None
+) -> Any:
     import getpass
 
     import asyncssh
@@ -308,7 +310,11 @@ def _load(paths: list[str], host: str, port: int | None, user: str | None) -> An
             user or (), host, port or (),
         )  # fmt: skip
     except asyncssh.ConfigParseError as exc:
-        raise InvalidArgument(f"The ssh config file is invalid ({exc}); fix that line.") from None
+        text = str(exc)
+        if temp is not None and temp in text:  # an -o option: say so, not the temporary file
+            detail = text.replace(temp, "-o").replace(" line ", " option ")
+            raise InvalidArgument(f"An -o option is invalid ({detail}); fix it.") from None
+        raise InvalidArgument(f"The ssh config file is invalid ({text}); fix that line.") from None
     except OSError as exc:
         raise InvalidArgument(f"Cannot read the ssh config ({exc.strerror}).") from None
 
@@ -323,7 +329,8 @@ def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
     import getpass
 
     explicit_port = options.port or options.target.port
-    config: Any = _load(files.paths, options.target.host, explicit_port, options.target.user)
+    temp = str(files.temp) if files.temp is not None else None
+    config: Any = _load(files.paths, options.target.host, explicit_port, options.target.user, temp)
     host = str(config.get("Hostname") or options.target.host)
     port = int(config.get("Port") or DEFAULT_PORT)
     try:
