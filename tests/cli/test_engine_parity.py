@@ -323,6 +323,17 @@ def test_ssh_options_apply_first_value_wins_and_unknown_ones_are_usage_errors(
     args = ("-o", f"User={test_user.name}", "-o", "User=nobody-else", "-o", f"Port={server.port}")
     result = run_cli("test", "127.0.0.1", *args, "--json")
     assert result.returncode == 0, result.stderr
+    # PubkeyAcceptedAlgorithms on the client: the ed25519 key is not offered at all, as with ssh
+    rsa_only = run_cli("test", "127.0.0.1", *args, "-o", "PubkeyAcceptedAlgorithms=rsa-sha2-512",
+                       "--json", "-v")  # fmt: skip
+    assert rsa_only.returncode == 255
+    assert report(rsa_only)["offered_keys"] == []
+    assert "is not in PubkeyAcceptedAlgorithms" in rsa_only.stderr
+    # BatchMode: the password given is never sent (ssh turns password logins off)
+    batch = run_cli("test", "127.0.0.1", *args, "-o", "BatchMode=yes", "-o",
+                    "IdentityFile=/nonexistent", "-o", "IdentitiesOnly=yes", "--password-stdin",
+                    "--json", input=test_user.password + "\n")  # fmt: skip
+    assert batch.returncode == 255 and report(batch)["auth_method"] != "password"
     refused = run_cli("test", "127.0.0.1", "-o", "ForwardX11=yes")
     assert refused.returncode == 2 and "ForwardX11" in refused.stderr
     empty = run_cli("test", "127.0.0.1", "-o", "User=")

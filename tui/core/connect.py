@@ -166,6 +166,7 @@ class Resolved:
     macs: str | None = None
     pubkey_algorithms: str | None = None  # PubkeyAcceptedAlgorithms, as written
     host_key_alias: str | None = None
+    batch_mode: bool = False  # BatchMode yes: never ask, no password or keyboard-interactive
 
 
 #: read after ~/.ssh/config, as ssh does (``-F`` replaces both)
@@ -385,6 +386,7 @@ def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
         macs=text("MACs"),
         pubkey_algorithms=text("PubkeyAcceptedAlgorithms"),
         host_key_alias=text("HostKeyAlias"),
+        batch_mode=bool(config.get("BatchMode", False)),
     )
 
 
@@ -506,14 +508,15 @@ async def _open(
                 finally:
                     deadline.reschedule(loop.time() + options.timeout)
 
+            batch = resolved.batch_mode  # like ssh: BatchMode asks nothing and sends no password
             client = _make_client(
                 trace,
                 offer,
                 options.passphrase,
-                ask if options.ask_passphrase else None,
+                ask if options.ask_passphrase and not batch else None,
                 relay,
-                options.password,
-                ask_pw if options.ask_password else None,
+                None if batch else options.password,
+                ask_pw if options.ask_password and not batch else None,
             )
             check_name = resolved.host_key_alias or host
             client.check = (
