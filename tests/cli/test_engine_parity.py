@@ -245,6 +245,7 @@ def test_user_certificate_valid_expired_and_wrong_principal(
     cases = (
         (test_user.name, "20200101:20200201", "expired"),
         ("someone-else", "-5m:+1h", "name is not a listed principal"),
+        (test_user.name, "+1d:+2d", "not yet valid"),
     )
     for principals, validity, problem in cases:
         user_ca.sign(key.with_name("id_ed25519.pub"), principals, validity)
@@ -257,6 +258,12 @@ def test_user_certificate_valid_expired_and_wrong_principal(
         assert document["outcome"] == "certificate-invalid"
         assert problem in document["diagnosis"]
         assert any(problem in p for p in document["certificate_problems"])
+    # CertificateFile: offered first, with the key that certifies it; no KEY-cert.pub needed
+    cert = user_ca.sign(key.with_name("id_ed25519.pub"), test_user.name)
+    named = cert.rename(ssh_dir / "named-cert.pub")
+    by_option = run_cli("test", target, "-o", f"CertificateFile={named}", "--json")
+    assert by_option.returncode == 0, by_option.stderr
+    assert report(by_option)["offered_keys"][0]["path"] == str(named)
 
 
 def test_proxy_jump_host_key_is_checked_and_named(
