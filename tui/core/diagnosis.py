@@ -145,12 +145,14 @@ def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | N
 def _partial(trace: Trace, host: str) -> tuple[str, str, str]:
     """AuthenticationMethods a,b: the first method passed, the next one was not given."""
     done = " and ".join(trace.partial_success)
-    wanted = _methods([m for m in trace.auth_methods_after_partial or trace.auth_methods])
+    still = trace.auth_methods_after_partial or trace.auth_methods
+    words = {"password": "a password", "keyboard-interactive": "keyboard-interactive answers"}
+    wanted = " or ".join(words.get(m, m) for m in still) or "another method"
     key = next((k for k in trace.offered if k.partial), None)
     what = (
-        f"your key {key.name} was accepted"
+        f"Your key {key.name} was accepted"
         if key and done == "publickey"
-        else (f"{done} was accepted")
+        else f"The server accepted {done}"
     )
     tried = " (the password given was refused)" if trace.password_tried else ""
     return (
