@@ -318,6 +318,13 @@ def test_banner_control_characters_are_shown_escaped(
     assert said.returncode == 0 and "\\033[31mred" in said.stderr and "\x1b" not in said.stderr
     exact = report(run_cli("test", target, "--json", "--", "printf", "'\\033[31mred'", ">&2"))
     assert exact["stderr"] == "\x1b[31mred"
+    # a key file name and an agent-less comment with control characters, as ssh -v shows them
+    evil = make_key(ssh_dir / "evil\x1b[2Jkey")
+    test_user.authorize(pub(evil))
+    named = run_cli("test", target, "-i", str(evil), "-v", "--json")
+    assert named.returncode == 0, named.stderr
+    assert "\x1b" not in named.stderr and "evil\\033[2Jkey" in named.stderr
+    assert report(named)["accepted_key"] == str(evil)  # JSON: the exact name
 
 
 def test_ssh_options_apply_first_value_wins_and_unknown_ones_are_usage_errors(
