@@ -574,8 +574,8 @@ class _Handler(BaseHTTPRequestHandler):
                             "Conflict",
                         ),
                     )
-                row = emu._store_key(ws, body)
-            return self._send(201, row)
+                created = emu._store_key(ws, body)
+            return self._send(201, created)
         if method in ("DELETE", "PUT") and key_id:
             shared = [
                 k for k in visible if key_id in (k["id"], k["name"]) and not k["primaryWorkspace"]
@@ -604,7 +604,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return None
             with emu._lock:
                 own = emu.keys.get(ws.guid, [])
-                row = next((k for k in own if key_id in (k["id"], k["name"])), None)
+                row: dict[str, Any] | None = next(
+                    (k for k in own if key_id in (k["id"], k["name"])), None
+                )
                 if row is None:
                     return self._send(404, error(404, f"ssh key {key_id} not found", "Not Found"))
                 new_name = body.get("name")
@@ -653,11 +655,13 @@ class _Handler(BaseHTTPRequestHandler):
                 body = self._json(raw)
                 if body is None or not self._validate(body, v1=False):
                     return None
-                row = next((k for k in keys if k["name"] == unquote(name)), None)
-                if row is None:
+                found: dict[str, Any] | None = next(
+                    (k for k in keys if k["name"] == unquote(name)), None
+                )
+                if found is None:
                     return self._send(404, error(404, f"sshkey {name} not found", "Not Found"))
-                row.update(name=body["name"], sshKey=body["sshKey"])
-                return self._send(200, dict(row))
+                found.update(name=body["name"], sshKey=body["sshKey"])
+                return self._send(200, dict(found))
             if method in ("GET", "DELETE") and name is not None:
                 for k in keys:
                     if k["name"] == unquote(name):
