@@ -476,6 +476,10 @@ class StratosClient:
                 body = None
             if response.status_code in (400, 401, 403):
                 code = body.get("errorCode") if isinstance(body, dict) else None
+                errors = body.get("errors") if isinstance(body, dict) else None
+                if not code and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                    code = errors[0].get("code")  # {"errors": [{"code", "message"}]}
+                code = visible(str(code)) if code else None
                 detail = f" ({code}: {self.scrub(server_message(response))})" if code else ""
                 raise CloudAuthError(
                     f"IBM Cloud did not accept the API key{detail}; create a new one at "
