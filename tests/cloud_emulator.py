@@ -79,6 +79,8 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int = 0
+    body: bytes = field(default=b"", repr=False)  # the IAM form holds the API key
+    answer: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -350,6 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self._record.status = status
+        self._record.answer = data
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -360,7 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         raw = self._body()
-        self._record = Request(method, path, {k.lower(): v for k, v in self.headers.items()})
+        self._record = Request(
+            method, path, {k.lower(): v for k, v in self.headers.items()}, body=raw
+        )
         if path.startswith("/_admin/"):
             self._admin(method, path[len("/_admin/") :], raw)
             return
