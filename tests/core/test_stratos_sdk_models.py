@@ -110,7 +110,7 @@ def check(body: Any, model: dict[str, Field], where: str) -> None:
         if name not in body:
             assert not spec.required, f"{where}: required field {name} missing"
             continue
-        value = body[name]
+        value: Any = body[name]
         assert isinstance(value, spec.type), f"{where}: {name} is {type(value).__name__}"
         if spec.max_length is not None:
             assert len(value) <= spec.max_length, f"{where}: {name} too long"
