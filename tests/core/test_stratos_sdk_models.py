@@ -112,10 +112,11 @@ def check(body: Any, model: dict[str, Field], where: str) -> None:
             continue
         value: Any = body[name]
         assert isinstance(value, spec.type), f"{where}: {name} is {type(value).__name__}"
+        text = str(value)  # the constraints below are on strings only
         if spec.max_length is not None:
-            assert len(value) <= spec.max_length, f"{where}: {name} too long"
+            assert len(text) <= spec.max_length, f"{where}: {name} too long"
         if spec.pattern is not None:
-            assert re.fullmatch(spec.pattern, value), f"{where}: {name} {value!r} off pattern"
+            assert re.fullmatch(spec.pattern, text), f"{where}: {name} {value!r} off pattern"
         if spec.enum is not None:
             assert value in spec.enum, f"{where}: {name} {value!r} not in {spec.enum}"
 
