@@ -139,7 +139,10 @@ class CloudEmulator:
 
     def add_key(self, ws: EmuWorkspace, name: str, ssh_key: str, **extra: Any) -> dict[str, Any]:
         with self._lock:
-            return self._store_key(ws, {"name": name, "sshKey": ssh_key, **extra})
+            # keys made by hand in a test look like the real ones, which carry a visibility
+            return self._store_key(
+                ws, {"name": name, "sshKey": ssh_key, "visibility": "workspace", **extra}
+            )
 
     def fail(
         self,

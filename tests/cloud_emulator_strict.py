@@ -269,6 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"code": 404, "message": f"path {path} was not found"})
         if ws is None:
             return self._json(404, {"description": f"workspace {crn} not found", "error": "nf"})
+        vms = re.fullmatch(r"/pcloud/v1/cloud-instances/([^/]+)/pvm-instances", path)
+        if vms and method == "GET" and vms.group(1) == ws["guid"]:
+            return self._json(200, {"pvmInstances": []})
         if path == "/v1/ssh-keys" or path.startswith("/v1/ssh-keys/"):
             store = emu.keys[crn]
             key_id = unquote(path[len("/v1/ssh-keys/") :]) if path != "/v1/ssh-keys" else None
@@ -307,10 +310,11 @@ class _Handler(BaseHTTPRequestHandler):
                 row = {
                     "id": uuid.uuid4().hex[:20],
                     "description": body.get("description", ""),
-                    "visibility": body.get("visibility", "workspace"),
                     "primaryWorkspace": True,
                     **row,
                 }
+                if "visibility" in body:  # the API has no default
+                    row["visibility"] = body["visibility"]
             store.append(row)
             return self._json(201 if v1 else 200, row)
         self._json(405, {"error": "method not allowed"})
