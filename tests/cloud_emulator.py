@@ -710,6 +710,11 @@ class _Handler(BaseHTTPRequestHandler):
             emu.expire_tokens()
         elif switch == "v1":
             emu.v1_enabled = bool(body.get("enabled", True))
+        elif switch == "trickle":
+            emu.trickle_path = body.get("path")
+            emu.trickle_interval = float(body.get("interval", 1.0))
+        elif switch == "flood":
+            emu.flood_path = body.get("path")
         elif switch == "reject-non-rsa":
             emu.reject_non_rsa = bool(body.get("enabled", True))
         else:
@@ -720,9 +725,11 @@ class _Handler(BaseHTTPRequestHandler):
 def demo(port: int = 0, api_key: str = "demo-api-key") -> CloudEmulator:
     """An emulator with three workspaces in different zones, as demos and screenshots use."""
     emu = CloudEmulator(api_keys={api_key})
-    emu.add_workspace("prod-dallas", "dal12")
+    dallas = emu.add_workspace("prod-dallas", "dal12")
     emu.add_workspace("dev-london", "lon06")
     emu.add_workspace("test-sydney", "syd05")
+    emu.add_instance(dallas, "web-1", "192.168.10.5", external_ip="169.48.1.2")
+    emu.add_instance(dallas, "aix-db", "192.168.10.6", os_type="aix")
     return emu.start(port)
 
 
