@@ -145,7 +145,7 @@ class InstancesTable(DataTable[Any]):
         self.add_column("Status", key="status", width=9)
         self.add_column("OS", key="os", width=14)
         self.add_column("Log in as", key="login", width=24)
-        self.add_column("Networks", key="networks")
+        self.add_column("Networks", key="networks", width=44)
 
     def show(self, instances: list[Instance]) -> None:
         self.instances = list(instances)

@@ -181,7 +181,7 @@ class StratosPanel(Vertical):
         table.add_column("", key="mark", width=12)
         table.add_column("Name", key="name", width=24)
         table.add_column("Fingerprint", key="sha256", width=52)
-        table.add_column("Visibility", key="visibility")
+        table.add_column("Visibility", key="visibility", width=36)
         yield table
         yield Static("", id="stratos-vms-state", markup=False)
         vms = InstancesTable(id="stratos-vms")
