@@ -147,3 +147,17 @@ def test_private_flag_and_plain_http_refusal(
     sentence = one_sentence(run_cli("cloud", "keys"))
     assert "Refusing to send the IBM Cloud API key or token in clear text" in sentence
     assert "IBMCLOUD_PI_API_ENDPOINT" in sentence
+
+
+def test_slow_and_oversized_answers_are_one_sentence(
+    cloud: CloudFixture, run_cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSHDECK_HTTP_TIMEOUT", "1")
+    cloud.trickle_path, cloud.trickle_interval = "/v1/ssh-keys", 0.4
+    sentence = one_sentence(run_cli("cloud", "keys"))
+    assert "did not answer within 1 seconds, 3 time(s)" in sentence
+    cloud.trickle_path = None
+    monkeypatch.setenv("SSHDECK_HTTP_MAX_BYTES", str(1024 * 1024))
+    cloud.flood_path = "/pcloud/v1/cloud-instances"
+    sentence = one_sentence(run_cli("cloud", "instances"))
+    assert "sent an answer larger than 1 MB" in sentence and "abandoned unread" in sentence
