@@ -19,8 +19,6 @@ import re
 import shlex
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -28,8 +26,15 @@ import httpx
 
 from tui.core import secrets
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey, parse_public_key_line
 from tui.core.text import visible
+from tui.core.upload.cloud_keys import (
+    CloudKey,
+    UploadResult,
+    document,
+    key_row,
+    keys_of,
+    merged_key,
+)
 from tui.core.upload.instances import Instance
 from tui.core.upload.stratos_errors import (
     CloudAuthError,
@@ -104,80 +109,6 @@ APIKEYS_URL = "https://cloud.ibm.com/iam/apikeys"
 DEFAULT_TIMEOUT = 15.0
 
 
-@dataclass(frozen=True)
-class CloudKey:
-    """An SSH key registered in a workspace (or, on the tenant API, the account)."""
-
-    id: str
-    name: str
-    ssh_key: str
-    description: str = ""
-    visibility: str | None = None
-    primary_workspace: bool | None = None
-    creation_date: str | None = None
-
-    @classmethod
-    def from_json(cls, row: dict[str, Any]) -> CloudKey:
-        name = str(row.get("name") or "")
-        return cls(
-            id=str(row.get("id") or name),  # the tenant API addresses keys by name
-            name=name,
-            ssh_key=str(row.get("sshKey") or ""),
-            description=str(row.get("description") or ""),
-            visibility=row.get("visibility"),
-            primary_workspace=row.get("primaryWorkspace"),
-            creation_date=row.get("creationDate"),
-        )
-
-    @cached_property
-    def public(self) -> PublicKey | None:
-        try:
-            return parse_public_key_line(self.ssh_key)
-        except SshDeckError:
-            return None
-
-    @property
-    def sha256(self) -> str | None:
-        return self.public.sha256 if self.public else None
-
-    def to_json(self) -> dict[str, Any]:
-        public = self.public
-        return {
-            "id": self.id,
-            "name": self.name,
-            "sha256": self.sha256,
-            "type": public.key_type if public else None,
-            "bits": public.bits if public else None,
-            "comment": public.comment if public else None,
-            "description": self.description,
-            "visibility": self.visibility,
-            "primary_workspace": self.primary_workspace,
-            "creation_date": self.creation_date,
-            "ssh_key": self.ssh_key,
-        }
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    result: str  # "created" or "already-present"
-    key: CloudKey
-    workspace: Workspace
-    sha256: str
-    warnings: tuple[str, ...]
-    command: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "result": self.result,
-            "name": self.key.name,
-            "id": self.key.id,
-            "sha256": self.sha256,
-            "workspace": self.workspace.to_json(),
-            "warnings": list(self.warnings),
-            "command": self.command,
-        }
-
-
 def load_api_key() -> str:
     """``IBMCLOUD_API_KEY``, else the key ``sshdeck cloud login`` stored in the keyring."""
     value = os.environ.get(API_KEY_ENV, "").strip()
@@ -221,47 +152,6 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
         except (TypeError, ValueError):
             pass
     return float(2**attempt)
-
-
-def _document(response: httpx.Response, what: str) -> dict[str, Any]:
-    """The JSON object of a success answer; anything else is one clear sentence, not a crash."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise CloudError(
-            f"{what} answered HTTP {response.status_code} with something that is not the "
-            "expected JSON; check the endpoint variables if you set them, or try again later."
-        )
-    return body
-
-
-def _merged_key(response: httpx.Response, sent: dict[str, Any]) -> CloudKey:
-    """The server's answer, filled in from what was sent where the answer is silent."""
-    try:
-        row = response.json()
-    except ValueError:
-        row = {}
-    return CloudKey.from_json({**sent, **(row if isinstance(row, dict) else {})})
-
-
-def key_row(key: CloudKey) -> dict[str, Any]:
-    """``key`` in the API's own field names."""
-    return {
-        "id": key.id,
-        "name": key.name,
-        "sshKey": key.ssh_key,
-        "description": key.description,
-        "visibility": key.visibility,
-        "primaryWorkspace": key.primary_workspace,
-        "creationDate": key.creation_date,
-    }
-
-
-def _keys_of(response: httpx.Response) -> list[CloudKey]:
-    rows = _document(response, "Stratos for Power").get("sshKeys") or []
-    return [CloudKey.from_json(row) for row in rows if isinstance(row, dict)]
 
 
 ROUTE_WORDS = re.compile(
@@ -535,7 +425,7 @@ class StratosClient:
             response = await self._authorized("GET", url, what="IBM Cloud resource controller")
             if not response.is_success:
                 raise self._failure(response, "the resource controller", op="workspaces")
-            body = _document(response, "The resource controller")
+            body = document(response, "The resource controller")
             for row in body.get("resources") or []:
                 if not isinstance(row, dict):
                     continue
@@ -582,13 +472,13 @@ class StratosClient:
             if response.status_code != 404 or _names_the_workspace(response, ws):
                 if not response.is_success:
                     raise self._failure(response, ws, op=op)
-                return _keys_of(response)
+                return keys_of(response)
             log.debug("no /v1/ssh-keys on %s; using the tenant API", urlsplit(ws.endpoint).netloc)
             self._tenant_api.add(ws.endpoint)
         response = await self._power("GET", ws, self._tenant_path(ws))
         if not response.is_success:
             raise self._failure(response, ws, op=op)
-        return _keys_of(response)
+        return keys_of(response)
 
     async def create_key(
         self,
@@ -611,7 +501,7 @@ class StratosClient:
             response = await self._power("POST", ws, "/v1/ssh-keys", json=body)
         if not response.is_success:
             raise self._failure(response, ws, op="create", name=name, key_type=key_type)
-        return _merged_key(response, body)
+        return merged_key(response, body)
 
     async def get_key(self, ws: Workspace, wanted: str) -> CloudKey:
         """One key by ID or name (``GET /v1/ssh-keys/{id}``; the tenant API: by name)."""
@@ -623,7 +513,7 @@ class StratosClient:
             response = await self._power("GET", ws, self._tenant_path(ws, key.name))
         if not response.is_success:
             raise self._failure(response, ws, op="get", name=key.name)
-        return CloudKey.from_json(_document(response, "Stratos for Power"))
+        return CloudKey.from_json(document(response, "Stratos for Power"))
 
     async def update_key(
         self,
@@ -669,7 +559,7 @@ class StratosClient:
         response = await self._power("PUT", ws, path, json=body)
         if not response.is_success:
             raise self._failure(response, ws, op="update", name=name or key.name)
-        return _merged_key(response, {**key_row(key), **body})
+        return merged_key(response, {**key_row(key), **body})
 
     async def owner_of(self, ws: Workspace, key: CloudKey) -> Workspace | None:
         """The workspace that created an account-visible key, among those this login sees."""
@@ -685,7 +575,7 @@ class StratosClient:
             except SshDeckError:
                 continue
             if response.is_success:
-                row = _document(response, "Stratos for Power")
+                row = document(response, "Stratos for Power")
                 if row.get("primaryWorkspace") is True:
                     return other
         return None
@@ -734,7 +624,7 @@ class StratosClient:
         response = await self._power("GET", ws, path)
         if not response.is_success:
             raise self._failure(response, ws, op="instances")
-        rows = _document(response, "Stratos for Power").get("pvmInstances") or []
+        rows = document(response, "Stratos for Power").get("pvmInstances") or []
         found = [Instance.from_json(row) for row in rows if isinstance(row, dict)]
         return sorted(found, key=lambda vm: (vm.name.lower(), vm.id))
 
