@@ -357,3 +357,31 @@ async def test_rename_in_the_tab_and_no_delete_of_a_shared_key(
     (own,) = cloud.workspace_keys(cloud.ws)
     assert (own["name"], own["description"]) == ("work laptop", "desk")
     assert len(cloud.workspace_keys(london)) == 1 and cloud.count("DELETE", "/v1/") == 0
+
+
+async def test_switching_tabs_from_a_focused_field_or_table_stays_switched(
+    cloud: CloudFixture, rsa_pub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import TabbedContent
+
+    cloud.add_instance(cloud.ws, "web-1", "192.168.3.5")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        tabs = app.screen.query_one("#upload-tabs", TabbedContent)
+        for widget in (
+            "#stratos-vms",
+            "#stratos-keys",
+            "#stratos-name",
+            "#stratos-visibility",
+            "#stratos-copy",
+        ):
+            panel.query_one(widget).focus()
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert tabs.active == "upload-hosts", widget
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert tabs.active == "upload-stratos", widget

@@ -20,7 +20,7 @@ from typing import Any
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -102,7 +102,9 @@ class StratosPanel(Vertical):
     StratosPanel .row { height: auto; }
     StratosPanel Label.field { width: 13; padding: 1 1 0 0; }
     StratosPanel #stratos-login-state { width: auto; max-width: 50%; padding: 1 1 0 0; }
-    StratosPanel #stratos-api-key { width: 1fr; min-width: 32; }
+    StratosPanel #stratos-api-key-box { width: 1fr; min-width: 32; height: auto; }
+    StratosPanel .table-box { height: 1fr; }
+    StratosPanel .box { width: auto; height: auto; }
     StratosPanel #stratos-workspace { width: 1fr; }
     StratosPanel #stratos-name, StratosPanel #stratos-description { width: 1fr; }
     StratosPanel #stratos-visibility { width: 24; }
@@ -170,9 +172,13 @@ class StratosPanel(Vertical):
         with Horizontal(classes="row"):
             yield Label("IBM Cloud", classes="field")
             yield Static("Checking the API key…", id="stratos-login-state", markup=False)
-            yield Input(
-                placeholder="Paste an IBM Cloud API key", password=True, id="stratos-api-key"
-            )
+            # each focusable widget in a box of its own: when a tab switch hides the focused
+            # one, Textual hands the focus to a focusable sibling, and a sibling inside this
+            # (now hidden) tab would switch the tabs back
+            with Container(classes="box", id="stratos-api-key-box"):
+                yield Input(
+                    placeholder="Paste an IBM Cloud API key", password=True, id="stratos-api-key"
+                )
             yield Button("Log in", id="stratos-login")
         with Horizontal(classes="row"):
             yield Label("Workspace", classes="field")
@@ -182,11 +188,13 @@ class StratosPanel(Vertical):
         table.add_column("Name", key="name", width=24)
         table.add_column("Fingerprint", key="sha256", width=52)
         table.add_column("Visibility", key="visibility", width=36)
-        yield table
+        with Container(classes="table-box"):
+            yield table
         yield Static("", id="stratos-vms-state", markup=False)
         vms = InstancesTable(id="stratos-vms")
         vms.key_path = self.login_key
-        yield vms
+        with Container(classes="table-box"):
+            yield vms
         with Horizontal(classes="row"):
             yield Label("Key name", classes="field")
             name = default_key_name(self.key_path) if self.key_path else ""
@@ -198,14 +206,17 @@ class StratosPanel(Vertical):
             yield Input(placeholder="optional", id="stratos-description")
         with Horizontal(classes="row"):
             yield Label("Visibility", classes="field")
-            yield Select(
-                [("this workspace", "workspace"), ("whole account", "account")],
-                value="workspace",
-                allow_blank=False,
-                id="stratos-visibility",
-            )
-            yield Button("Add SSH key", variant="primary", id="stratos-add", disabled=True)
-            yield Button("Copy ibmcloud command", id="stratos-copy", disabled=True)
+            with Container(classes="box"):
+                yield Select(
+                    [("this workspace", "workspace"), ("whole account", "account")],
+                    value="workspace",
+                    allow_blank=False,
+                    id="stratos-visibility",
+                )
+            with Container(classes="box"):
+                yield Button("Add SSH key", variant="primary", id="stratos-add", disabled=True)
+            with Container(classes="box"):
+                yield Button("Copy ibmcloud command", id="stratos-copy", disabled=True)
         yield Static("", id="stratos-message", markup=False)
         yield Static("", id="stratos-command", markup=False)
 
@@ -245,11 +256,22 @@ class StratosPanel(Vertical):
         self.query_one("#stratos-login-state", Static).update(state)
         field = self.query_one("#stratos-api-key", Input)
         field.display = not logged_in
+        self.query_one("#stratos-api-key-box").display = not logged_in
         button = self.query_one("#stratos-login", Button)
         button.label = "Log out" if logged_in else "Log in"
         button.display = self.source != "env"
-        if not logged_in:
+        if not logged_in and self._shown():
             field.focus()
+
+    def _shown(self) -> bool:
+        """Whether this tab is the one on screen: focusing a widget in a hidden tab would
+        switch the tabs under the user's hands."""
+        node: Any = self
+        while node is not None and node is not self.screen:
+            if not node.display:
+                return False
+            node = node.parent
+        return True
 
     @property
     def workspace(self) -> Workspace | None:
@@ -597,7 +619,8 @@ class StratosPanel(Vertical):
         field.value = ""
         if not api_key:
             self._say(f"Paste an IBM Cloud API key first (create one at {APIKEYS_URL}).", "error")
-            field.focus()
+            if self._shown():
+                field.focus()
             return
         self.connect(api_key, "session")
 
