@@ -266,12 +266,24 @@ class StratosPanel(Vertical):
     def _shown(self) -> bool:
         """Whether this tab is the one on screen: focusing a widget in a hidden tab would
         switch the tabs under the user's hands."""
+        from textual.widgets import TabbedContent, TabPane
+
+        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
+        tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        if pane is not None and tabs is not None and tabs.active != pane.id:
+            return False  # also while the tabs are still being set up
         node: Any = self
         while node is not None and node is not self.screen:
             if not node.display:
                 return False
             node = node.parent
         return True
+
+    def on_show(self) -> None:
+        """The tab came on screen: a logged-out user pastes the API key first."""
+        field = self.query_one("#stratos-api-key", Input)
+        if field.display and not self.session.logged_in and self._shown():
+            field.focus()
 
     @property
     def workspace(self) -> Workspace | None:
