@@ -558,7 +558,7 @@ class StratosClient:
             )
         response = await self._power("PUT", ws, path, json=body)
         if not response.is_success:
-            raise self._failure(response, ws, op="update", name=name or key.name)
+            raise self._failure(response, ws, op="update", name=key.name)
         return merged_key(response, {**key_row(key), **body})
 
     async def owner_of(self, ws: Workspace, key: CloudKey) -> Workspace | None:
