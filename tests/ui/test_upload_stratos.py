@@ -385,3 +385,34 @@ async def test_switching_tabs_from_a_focused_field_or_table_stays_switched(
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert tabs.active == "upload-stratos", widget
+
+
+async def test_in_the_app_t_opens_the_tester_and_i_the_hosts_tab(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    from textual.widgets import TabbedContent
+
+    from tui.app import make_app
+    from tui.screens.tester import TesterScreen
+
+    cloud.add_instance(cloud.ws, "web-1", "192.168.3.5", external_ip="169.44.1.2")
+    app = make_app(rsa_pub.parent)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(UploadScreen(rsa_pub, target="stratos"))
+        await settle(pilot)
+        panel = panel_of(app)
+        panel.query_one("#stratos-vms", DataTable).focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TesterScreen)
+        assert (app.screen.target, app.screen.key_path) == ("root@169.44.1.2", rsa_pub)
+        app.pop_screen()
+        await pilot.pause()
+        panel.query_one("#stratos-vms", DataTable).focus()
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UploadScreen) and screen.hosts == "root@169.44.1.2"
+        assert screen.query_one("#upload-tabs", TabbedContent).active == "upload-hosts"
+        await app.workers.wait_for_complete()
