@@ -31,6 +31,12 @@ class ResponseTooLarge(CloudError):
     code = "response-too-large"
 
 
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MB"
+    return f"{count} bytes"
+
+
 def max_response_bytes() -> int:
     try:
         value = int(os.environ.get(MAX_BYTES_ENV, ""))
@@ -94,7 +100,7 @@ async def exchange(
             await response.aclose()
     if size > max_bytes:
         raise ResponseTooLarge(
-            f"{what} sent an answer larger than {max_bytes // (1024 * 1024) or 1} MB "
+            f"{what} sent an answer larger than {_size(max_bytes)} "
             f"(HTTP {response.status_code}), which was abandoned unread; check the endpoint "
             f"variables if you set them (or raise {MAX_BYTES_ENV})."
         )
