@@ -79,6 +79,8 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int = 0
+    body: bytes = field(default=b"", repr=False)  # the IAM form holds the API key
+    answer: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -98,6 +100,11 @@ class CloudEmulator:
     hang_seconds: float = 0.0
     hang_times: int = 0
     hang_path: str | None = None
+    trickle_path: str | None = None  # answer one byte per trickle_interval seconds
+    trickle_interval: float = 1.0
+    flood_path: str | None = None  # answer an endless body (no Content-Length)
+    flood_sent: int = 0  # bytes the flood wrote before the client hung up
+    instances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # guid -> VMs
     requests: list[Request] = field(default_factory=list)
     issued_tokens: list[str] = field(default_factory=list)
     port: int = 0
@@ -132,7 +139,10 @@ class CloudEmulator:
 
     def add_key(self, ws: EmuWorkspace, name: str, ssh_key: str, **extra: Any) -> dict[str, Any]:
         with self._lock:
-            return self._store_key(ws, {"name": name, "sshKey": ssh_key, **extra})
+            # keys made by hand in a test look like the real ones, which carry a visibility
+            return self._store_key(
+                ws, {"name": name, "sshKey": ssh_key, "visibility": "workspace", **extra}
+            )
 
     def fail(
         self,
@@ -147,6 +157,50 @@ class CloudEmulator:
         """Answer ``status`` to the next ``times`` matching requests (path is a prefix)."""
         with self._lock:
             self.failures.append(Failure(status, times, method, path, retry_after, body))
+
+    def add_instance(
+        self,
+        ws: EmuWorkspace,
+        name: str,
+        ip: str,
+        *,
+        external_ip: str = "",
+        os_type: str = "rhel",
+        status: str = "ACTIVE",
+    ) -> dict[str, Any]:
+        """A VM shaped as ``PVMInstanceReference`` (required fields filled in)."""
+        with self._lock:
+            self._counter += 1
+            vm_id = f"{self._counter:08x}-aaaa-4bbb-8ccc-{ws.guid[:12]}"
+            network: dict[str, Any] = {
+                "ipAddress": ip,
+                "macAddress": "fa:16:3e:00:00:%02x" % (self._counter % 256),
+                "networkID": "net-" + ws.guid[:8],
+                "networkName": "public-net" if external_ip else "private-net",
+                "type": "fixed",
+                "version": 4,
+            }
+            if external_ip:
+                network["externalIP"] = external_ip
+            row = {
+                "pvmInstanceID": vm_id,
+                "serverName": name,
+                "status": status,
+                "osType": os_type,
+                "operatingSystem": {"aix": "AIX 7.3", "ibmi": "IBM i 7.5"}.get(os_type, "RHEL 9.4"),
+                "diskSize": 120,
+                "href": f"/pcloud/v1/cloud-instances/{ws.guid}/pvm-instances/{vm_id}",
+                "imageID": "img-" + os_type,
+                "memory": 4,
+                "processors": 0.5,
+                "procType": "shared",
+                "networks": [network],
+                "addresses": [network],
+                "srcs": [],
+                "creationDate": FIXED_DATE,
+            }
+            self.instances.setdefault(ws.guid, []).append(row)
+            return row
 
     def hang(self, seconds: float, times: int = 1, path: str | None = None) -> None:
         with self._lock:
@@ -194,10 +248,11 @@ class CloudEmulator:
             "name": body["name"],
             "sshKey": body["sshKey"],
             "description": body.get("description") or "",
-            "visibility": body.get("visibility") or "workspace",
             "primaryWorkspace": True,
             "creationDate": FIXED_DATE,
         }
+        if body.get("visibility") is not None:  # the API has no default: absent stays absent
+            row["visibility"] = body["visibility"]
         self.keys.setdefault(ws.guid, []).append(row)
         return row
 
@@ -251,6 +306,45 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def _trickle(self, interval: float) -> None:
+        """A valid answer sent one byte at a time: a per-read timeout never fires."""
+        data = json.dumps({"sshKeys": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self._record.status = 200
+        try:
+            for byte in data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if self.emu._stop.wait(interval):
+                    return
+        except OSError:
+            return
+
+    def _flood(self) -> None:
+        """An answer without end (and without Content-Length), until the client hangs up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self._record.status = 200
+        chunk = b" " * 65536
+        sent = 0
+        try:
+            self.wfile.write(b'{"sshKeys": [')
+            while sent < 400 * 1024 * 1024 and not self.emu._stop.is_set():
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        self.emu.flood_sent = sent
+        self.close_connection = True
+
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -261,6 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         self._record.status = status
+        self._record.answer = data
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -271,7 +366,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         raw = self._body()
-        self._record = Request(method, path, {k.lower(): v for k, v in self.headers.items()})
+        self._record = Request(
+            method, path, {k.lower(): v for k, v in self.headers.items()}, body=raw
+        )
         if path.startswith("/_admin/"):
             self._admin(method, path[len("/_admin/") :], raw)
             return
@@ -281,6 +378,10 @@ class _Handler(BaseHTTPRequestHandler):
             if hang:
                 emu.hang_times -= 1
             failure = emu._take_failure(method, path)
+        if emu.trickle_path and path.startswith(emu.trickle_path):
+            return self._trickle(emu.trickle_interval)
+        if emu.flood_path and path.startswith(emu.flood_path):
+            return self._flood()
         if hang:
             emu._stop.wait(emu.hang_seconds)
             return self._send(504, error(504, "emulated hang", "Gateway Timeout"))
@@ -310,6 +411,15 @@ class _Handler(BaseHTTPRequestHandler):
                     404, {"code": 404, "error": "Not Found", "message": "path not found"}
                 )
             return self._v1(method, path[len("/v1/ssh-keys") :].lstrip("/"), ws, raw)
+        vms = re.fullmatch(r"/pcloud/v1/cloud-instances/([^/]+)/pvm-instances", path)
+        if vms and method == "GET":
+            if vms.group(1) != ws.guid:
+                return self._send(
+                    403, error(403, "the cloud instance does not match the CRN", "Forbidden")
+                )
+            with emu._lock:
+                rows = [dict(vm) for vm in emu.instances.get(ws.guid, [])]
+            return self._send(200, {"pvmInstances": rows})
         tenant = re.fullmatch(r"/pcloud/v1/tenants/([^/]+)/sshkeys(?:/(.+))?", path)
         if tenant:
             return self._tenant(method, tenant.group(1), tenant.group(2), ws, raw)
@@ -438,6 +548,15 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _validate_update(self, body: dict[str, Any]) -> bool:
+        """``UpdateWorkspaceSSHKey``: every field optional, the same rules when present."""
+        unknown = set(body) - {"name", "sshKey", "description", "visibility"}
+        if unknown:
+            self._send(400, error(400, f"unknown fields {sorted(unknown)}", "Bad Request"))
+            return False
+        full = {"name": body.get("name", "x"), "sshKey": body.get("sshKey", "ssh-rsa AAAA")}
+        return self._validate({**body, **full}, v1=True)
+
     def _v1(self, method: str, key_id: str, ws: EmuWorkspace, raw: bytes) -> None:
         emu = self.emu
         with emu._lock:
@@ -463,8 +582,22 @@ class _Handler(BaseHTTPRequestHandler):
                             "Conflict",
                         ),
                     )
-                row = emu._store_key(ws, body)
-            return self._send(201, row)
+                created = emu._store_key(ws, body)
+            return self._send(201, created)
+        if method in ("DELETE", "PUT") and key_id:
+            shared = [
+                k for k in visible if key_id in (k["id"], k["name"]) and not k["primaryWorkspace"]
+            ]
+            if shared:  # the docs: a key is deleted (or changed) only where it was created
+                return self._send(
+                    403,
+                    error(
+                        403,
+                        f"ssh key {key_id} is not owned by this workspace; it can only be "
+                        "modified or deleted from the workspace that created it",
+                        "Forbidden",
+                    ),
+                )
         if method == "DELETE" and key_id:
             with emu._lock:
                 own = emu.keys.get(ws.guid, [])
@@ -473,6 +606,29 @@ class _Handler(BaseHTTPRequestHandler):
                         own.remove(k)
                         return self._send(200, {})
             return self._send(404, error(404, f"ssh key {key_id} not found", "Not Found"))
+        if method == "PUT" and key_id:
+            body = self._json(raw)
+            if body is None or not self._validate_update(body):
+                return None
+            with emu._lock:
+                own = emu.keys.get(ws.guid, [])
+                row: dict[str, Any] | None = next(
+                    (k for k in own if key_id in (k["id"], k["name"])), None
+                )
+                if row is None:
+                    return self._send(404, error(404, f"ssh key {key_id} not found", "Not Found"))
+                new_name = body.get("name")
+                if new_name and any(
+                    k["name"] == new_name and k is not row for k in emu._visible_keys(ws)
+                ):
+                    return self._send(
+                        409,
+                        error(409, f"ssh key name {new_name} already exists", "Conflict"),
+                    )
+                for field_name in ("name", "sshKey", "description", "visibility"):
+                    if field_name in body:
+                        row[field_name] = body[field_name]
+                return self._send(200, dict(row))
         return self._send(405, error(405, "method not allowed", "Method Not Allowed"))
 
     def _tenant(
@@ -503,6 +659,17 @@ class _Handler(BaseHTTPRequestHandler):
                 row = {"name": body["name"], "sshKey": body["sshKey"], "creationDate": FIXED_DATE}
                 keys.append(row)
                 return self._send(201, row)
+            if method == "PUT" and name is not None:
+                body = self._json(raw)
+                if body is None or not self._validate(body, v1=False):
+                    return None
+                found: dict[str, Any] | None = next(
+                    (k for k in keys if k["name"] == unquote(name)), None
+                )
+                if found is None:
+                    return self._send(404, error(404, f"sshkey {name} not found", "Not Found"))
+                found.update(name=body["name"], sshKey=body["sshKey"])
+                return self._send(200, dict(found))
             if method in ("GET", "DELETE") and name is not None:
                 for k in keys:
                     if k["name"] == unquote(name):
@@ -543,6 +710,11 @@ class _Handler(BaseHTTPRequestHandler):
             emu.expire_tokens()
         elif switch == "v1":
             emu.v1_enabled = bool(body.get("enabled", True))
+        elif switch == "trickle":
+            emu.trickle_path = body.get("path")
+            emu.trickle_interval = float(body.get("interval", 1.0))
+        elif switch == "flood":
+            emu.flood_path = body.get("path")
         elif switch == "reject-non-rsa":
             emu.reject_non_rsa = bool(body.get("enabled", True))
         else:
@@ -553,9 +725,11 @@ class _Handler(BaseHTTPRequestHandler):
 def demo(port: int = 0, api_key: str = "demo-api-key") -> CloudEmulator:
     """An emulator with three workspaces in different zones, as demos and screenshots use."""
     emu = CloudEmulator(api_keys={api_key})
-    emu.add_workspace("prod-dallas", "dal12")
+    dallas = emu.add_workspace("prod-dallas", "dal12")
     emu.add_workspace("dev-london", "lon06")
     emu.add_workspace("test-sydney", "syd05")
+    emu.add_instance(dallas, "web-1", "192.168.10.5", external_ip="169.48.1.2")
+    emu.add_instance(dallas, "aix-db", "192.168.10.6", os_type="aix")
     return emu.start(port)
 
 

@@ -169,6 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._serve("DELETE")
 
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
     def _reply(self, answer: Canned) -> None:
         if answer.delay:
             time.sleep(answer.delay)
@@ -269,6 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"code": 404, "message": f"path {path} was not found"})
         if ws is None:
             return self._json(404, {"description": f"workspace {crn} not found", "error": "nf"})
+        vms = re.fullmatch(r"/pcloud/v1/cloud-instances/([^/]+)/pvm-instances", path)
+        if vms and method == "GET" and vms.group(1) == ws["guid"]:
+            return self._json(200, {"pvmInstances": []})
         if path == "/v1/ssh-keys" or path.startswith("/v1/ssh-keys/"):
             store = emu.keys[crn]
             key_id = unquote(path[len("/v1/ssh-keys/") :]) if path != "/v1/ssh-keys" else None
@@ -307,10 +313,38 @@ class _Handler(BaseHTTPRequestHandler):
                 row = {
                     "id": uuid.uuid4().hex[:20],
                     "description": body.get("description", ""),
-                    "visibility": body.get("visibility", "workspace"),
                     "primaryWorkspace": True,
                     **row,
                 }
+                if "visibility" in body:  # the API has no default
+                    row["visibility"] = body["visibility"]
             store.append(row)
             return self._json(201 if v1 else 200, row)
+        if method == "GET" and key_id is not None:
+            hit = [k for k in store if k.get("id", k["name"]) == key_id or k["name"] == key_id]
+            if not hit:
+                return self._json(404, {"error": "ssh key not found"})
+            return self._json(200, hit[0])
+        if method == "PUT" and key_id is not None:
+            if self.headers.get("Content-Type", "").split(";")[0] != "application/json":
+                return self._json(415, {"message": "content type"})
+            body = json.loads(raw or b"null")
+            # UpdateWorkspaceSSHKey: all optional; the tenant API's SSHKey: name, sshKey required
+            allowed = {"name", "sshKey", "description", "visibility"} if v1 else {"name", "sshKey"}
+            if not isinstance(body, dict) or set(body) - allowed:
+                return self._json(400, {"description": "unexpected fields", "code": 400})
+            if not v1 and not {"name", "sshKey"} <= set(body):
+                return self._json(422, {"description": "name and sshKey are required"})
+            name = body.get("name")
+            if name is not None and (
+                not isinstance(name, str) or len(name) > 128 or not NAME_RE.match(name)
+            ):
+                return self._json(422, {"description": "name in body should match pattern"})
+            if body.get("visibility") not in (None, "workspace", "account"):
+                return self._json(422, {"description": "visibility should be one of"})
+            hit = [k for k in store if k.get("id", k["name"]) == key_id or k["name"] == key_id]
+            if not hit:
+                return self._json(404, {"error": "ssh key not found"})
+            hit[0].update(body)
+            return self._json(200, hit[0])
         self._json(405, {"error": "method not allowed"})

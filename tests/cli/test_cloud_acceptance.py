@@ -344,3 +344,38 @@ async def test_upload_pane_against_the_strict_emulator(ibm: StrictIBM, ssh_dir: 
         assert marks(panel) == [("✔ this key", "id_rsa")]
         assert CANARY not in message(panel)
     assert [k["name"] for k in ibm.keys[london["crn"]]] == ["id_rsa"]
+
+
+def test_rename_update_key_and_instances_on_the_strict_emulator(
+    ibm: StrictIBM, cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rsa = keygen(tmp_path / "k", "rsa", 1024).with_suffix(".pub")
+    other = keygen(tmp_path / "o", "ed25519").with_suffix(".pub")
+    dallas = ibm.resources[0]
+    assert ok_json(cli("cloud", "upload", "-f", str(rsa), "--workspace", "prod-dallas", "--json"))
+    (stored,) = ibm.keys[dallas["crn"]]
+    assert stored["visibility"] == "workspace"  # sent although not given
+    assert cli("cloud", "rename", "k", "k renamed").returncode == 0
+    out = cli("cloud", "update", "k renamed", "--description", "d", "--key-file", str(other))
+    assert out.returncode == 0, out.stderr
+    doc = ok_json(cli("cloud", "key", "k renamed", "--json"))
+    assert doc["key"]["description"] == "d" and doc["key"]["type"] == "ssh-ed25519"
+    puts = [s for s in ibm.seen if s.method == "PUT"]
+    assert [json.loads(p.body) for p in puts] == [
+        {"name": "k renamed"},
+        {"description": "d", "sshKey": other.read_text().strip()},
+    ]
+    assert all(p.path.startswith("/power/api/v1/ssh-keys/") for p in puts)
+    assert ok_json(cli("cloud", "instances", "--json"))["instances"] == []
+
+    ibm.v1 = False  # the tenant API: PUT by name with both required fields
+    ibm.tenant[dallas["account_id"]].append({"name": "t", "sshKey": rsa.read_text().strip()})
+    assert cli("cloud", "rename", "t", "t2").returncode == 0
+    put = [s for s in ibm.seen if s.method == "PUT"][-1]
+    assert put.path.endswith(f"/pcloud/v1/tenants/{dallas['account_id']}/sshkeys/t")
+    assert json.loads(put.body) == {"name": "t2", "sshKey": rsa.read_text().strip()}
+    sentence = one_sentence(cli("cloud", "update", "t2", "--description", "x"))
+    assert "older account-wide key API" in sentence
+    monkeypatch.setenv("IBMCLOUD_POWER_API_ENDPOINT", "http://198.51.100.7/power")
+    sentence = one_sentence(cli("cloud", "keys"))
+    assert sentence.startswith("Refusing to send the IBM Cloud API key or token in clear text")

@@ -198,6 +198,8 @@ async def test_non_rsa_key_warns(cloud: CloudFixture, ssh_dir: Path) -> None:
 def test_snapshot_upload_stratos(cloud: CloudFixture, rsa_pub: Path, snap_compare: Any) -> None:
     cloud.add_key(cloud.ws, "old-laptop", (DATA / "stratos_ed25519.pub").read_text().strip())
     cloud.add_key(cloud.ws, "laptop", rsa_pub.read_text().strip())
+    cloud.add_instance(cloud.ws, "web-1", "192.168.10.5", external_ip="169.48.1.2")
+    cloud.add_instance(cloud.ws, "aix-db", "192.168.10.6", os_type="aix")
 
     async def ready(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -205,3 +207,212 @@ def test_snapshot_upload_stratos(cloud: CloudFixture, rsa_pub: Path, snap_compar
         await pilot.pause()
 
     assert snap_compare(UploadApp(rsa_pub), terminal_size=SIZE, run_before=ready)
+
+
+HOSTILE = "evil[/]\033]52;c;cm0gLXJmIH4=\007[@click=app.quit]"
+
+
+class RecordingApp(UploadApp):
+    """Records the messages the Stratos tab sends up to the app (instead of opening screens)."""
+
+    def __init__(self, key_path: Path | None) -> None:
+        super().__init__(key_path)
+        self.requested: list[object] = []
+
+    def on_test_requested(self, message: object) -> None:
+        self.requested.append(message)
+
+    def on_install_requested(self, message: object) -> None:
+        self.requested.append(message)
+
+
+async def test_api_key_field_focused_placeholder_whole_and_kept_for_the_app(
+    cloud: CloudFixture, rsa_pub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IBMCLOUD_API_KEY")
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    keyring.set_keyring(NoKeyring())  # no keyring: the login is kept only while the app runs
+    cloud.add_workspace("dev-london", "lon06")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        field = panel.query_one("#stratos-api-key", Input)
+        assert app.focused is field  # ready to paste into when the tab opens
+        assert len(field.placeholder) <= field.content_region.width  # not cut at 80 columns
+        select = panel.query_one("#stratos-workspace", Select)
+        assert str(select.prompt) == "Log in to list your workspaces"
+        field.value = "wrong-key"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "BXNIM0415E" in message(panel)
+        assert app.focused is field  # again, after a failed login
+        await pilot.press(*cloud.api_key, "enter")
+        await settle(pilot)
+        assert str(select.prompt) == "Choose a workspace"  # no longer "Log in to ..."
+        assert [ws.name for ws in panel.workspaces] == ["dev-london", "prod-dallas"]
+        state = str(panel.query_one("#stratos-login-state", Static).render())
+        assert "while sshdeck runs" in state  # no keyring: kept for the app's lifetime
+        select.value = panel.workspaces[1].crn
+        await settle(pilot)
+        await pilot.press("escape")  # back to the key list ...
+        await pilot.pause()
+        app.push_screen(UploadScreen(rsa_pub, target="stratos"))  # ... and `u` again
+        await settle(pilot)
+        panel = panel_of(app)
+        state = str(panel.query_one("#stratos-login-state", Static).render())
+        assert "Logged in" in state and "Not logged in" not in state
+        assert not panel.query_one("#stratos-api-key", Input).display
+        assert panel.workspace and panel.workspace.name == "prod-dallas"  # the one chosen
+    assert secrets.get_secret(secrets.API_KEY_NAME) is None  # nothing stored anywhere
+
+
+async def test_cloud_texts_are_shown_escaped_and_plain(cloud: CloudFixture, rsa_pub: Path) -> None:
+    cloud.workspaces[0].name = "prod" + HOSTILE
+    cloud.add_key(cloud.ws, "ok-name", (DATA / "stratos_ed25519.pub").read_text().strip())
+    cloud.keys[cloud.ws.guid][0]["name"] = HOSTILE  # a server may send any name
+    cloud.add_instance(cloud.ws, HOSTILE, "10.0.0.7")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        assert app.is_running  # [@click=app.quit] did nothing, [/] crashed nothing
+        (row,) = marks(panel)
+        assert row[1] == "evil[/]\\033]52;c;cm0gLXJmIH4=\\007[@click=app.quit]"
+        vms = panel.query_one("#stratos-vms", DataTable)
+        assert str(vms.get_row_at(0)[0]).startswith("evil[/]\\033]52")
+        select = panel.query_one("#stratos-workspace", Select)
+        shown = str(select.query_one("SelectCurrent Static").render())
+        assert "\033" not in shown and "prodevil[/]\\033]52" in shown
+        cloud.fail(403, method="POST", path="/v1/ssh-keys", body={"description": HOSTILE})
+        await pilot.click("#stratos-add")
+        await settle(pilot)
+        assert "\033" not in message(panel)
+        assert app.is_running
+
+
+async def test_vms_t_tests_and_i_installs_with_the_selected_key(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    private = rsa_pub.with_suffix("")
+    private.write_text("not read by the panel\n")
+    private.chmod(0o600)
+    cloud.add_instance(cloud.ws, "aix-1", "192.168.3.4", os_type="aix")
+    cloud.add_instance(cloud.ws, "web-1", "192.168.3.5", external_ip="169.44.1.2")
+    app = RecordingApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        vms = panel.query_one("#stratos-vms", DataTable)
+        assert [str(vms.get_row_at(i)[2]) for i in range(vms.row_count)] == ["AIX", "rhel"]
+        vms.focus()
+        await pilot.press("down", "t")  # web-1: its external IP
+        await pilot.press("up", "i")  # aix-1: its only (private) address
+        await pilot.pause()
+    from tui.messages import InstallRequested, TestRequested
+
+    test, install = app.requested
+    assert isinstance(test, TestRequested) and isinstance(install, InstallRequested)
+    assert (test.target, test.key_path) == ("root@169.44.1.2", private)
+    assert (install.target, install.key_path) == ("root@192.168.3.4", private)
+
+
+async def test_rename_in_the_tab_and_no_delete_of_a_shared_key(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    from tui.widgets.stratos_edit import EditKeyScreen
+
+    london = cloud.add_workspace("dev-london", "lon06")
+    cloud.add_key(cloud.ws, "laptop", rsa_pub.read_text().strip())
+    cloud.add_key(
+        london, "team", (DATA / "stratos_ed25519.pub").read_text().strip(), visibility="account"
+    )
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        panel.query_one("#stratos-workspace", Select).value = cloud.ws.crn
+        await settle(pilot)
+        table = panel.query_one("#stratos-keys", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, EditKeyScreen)
+        name = app.screen.query_one("#edit-name", Input)
+        name.value = "work laptop"
+        app.screen.query_one("#edit-description", Input).value = "desk"
+        await pilot.click("#edit-save")
+        await settle(pilot)
+        assert message(panel).startswith("✔ Saved 'work laptop'")
+        assert [m[1] for m in marks(panel)] == ["work laptop", "team"]
+        table.focus()
+        table.move_cursor(row=1)  # team: shared by dev-london
+        await pilot.press("d")
+        await settle(pilot)
+        assert "not owned by workspace prod-dallas" in message(panel)
+        assert not isinstance(app.screen, EditKeyScreen)
+    (own,) = cloud.workspace_keys(cloud.ws)
+    assert (own["name"], own["description"]) == ("work laptop", "desk")
+    assert len(cloud.workspace_keys(london)) == 1 and cloud.count("DELETE", "/v1/") == 0
+
+
+async def test_switching_tabs_from_a_focused_field_or_table_stays_switched(
+    cloud: CloudFixture, rsa_pub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import TabbedContent
+
+    cloud.add_instance(cloud.ws, "web-1", "192.168.3.5")
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        tabs = app.screen.query_one("#upload-tabs", TabbedContent)
+        for widget in (
+            "#stratos-vms",
+            "#stratos-keys",
+            "#stratos-name",
+            "#stratos-visibility",
+            "#stratos-copy",
+        ):
+            panel.query_one(widget).focus()
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert tabs.active == "upload-hosts", widget
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert tabs.active == "upload-stratos", widget
+
+
+async def test_in_the_app_t_opens_the_tester_and_i_the_hosts_tab(
+    cloud: CloudFixture, rsa_pub: Path
+) -> None:
+    from textual.widgets import TabbedContent
+
+    from tui.app import make_app
+    from tui.screens.tester import TesterScreen
+
+    cloud.add_instance(cloud.ws, "web-1", "192.168.3.5", external_ip="169.44.1.2")
+    app = make_app(rsa_pub.parent)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.push_screen(UploadScreen(rsa_pub, target="stratos"))
+        await settle(pilot)
+        panel = panel_of(app)
+        panel.query_one("#stratos-vms", DataTable).focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TesterScreen)
+        assert (app.screen.target, app.screen.key_path) == ("root@169.44.1.2", rsa_pub)
+        app.pop_screen()
+        await pilot.pause()
+        panel.query_one("#stratos-vms", DataTable).focus()
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UploadScreen) and screen.hosts == "root@169.44.1.2"
+        assert screen.query_one("#upload-tabs", TabbedContent).active == "upload-hosts"
+        await app.workers.wait_for_complete()

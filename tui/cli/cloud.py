@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from tui.cli.common import print_json
 from tui.core.errors import InvalidArgument
+from tui.core.text import visible
 
 if TYPE_CHECKING:
-    from tui.core.upload.stratos import StratosClient
+    from tui.core.upload.stratos import CloudKey, StratosClient
     from tui.core.upload.zones import Workspace
 
 
@@ -36,17 +37,69 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("logout", help="forget the API key stored in the keyring")
     p.set_defaults(func=cmd_logout)
 
-    p = sub.add_parser("workspaces", help="list the Power Virtual Server workspaces")
+    # --private on every command that talks to a workspace's Power API
+    network = argparse.ArgumentParser(add_help=False)
+    network.add_argument(
+        "--private",
+        action="store_true",
+        default=None,
+        help="use each workspace's private endpoint (Direct Link; default: SSHDECK_CLOUD_PRIVATE)",
+    )
+
+    p = sub.add_parser(
+        "workspaces", help="list the Power Virtual Server workspaces", parents=[network]
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_workspaces)
 
     workspace_help = "workspace name, GUID or CRN (remembered for next time)"
-    p = sub.add_parser("keys", help="list a workspace's SSH keys with their fingerprints")
+    p = sub.add_parser(
+        "keys", help="list a workspace's SSH keys with their fingerprints", parents=[network]
+    )
     p.add_argument("--workspace", metavar="W", help=workspace_help)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_keys)
 
-    p = sub.add_parser("upload", help="add a public key to a workspace (unless already there)")
+    p = sub.add_parser("key", help="show one SSH key of a workspace", parents=[network])
+    p.add_argument("key", metavar="NAME|ID", help="key name or ID")
+    p.add_argument("--workspace", metavar="W", help=workspace_help)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_key)
+
+    p = sub.add_parser("rename", help="rename an SSH key in a workspace", parents=[network])
+    p.add_argument("key", metavar="OLD", help="current key name or ID")
+    p.add_argument("new_name", metavar="NEW", help="new key name")
+    p.add_argument("--workspace", metavar="W", help=workspace_help)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_rename)
+
+    p = sub.add_parser(
+        "update",
+        help="change an SSH key's description, visibility or key text",
+        parents=[network],
+    )
+    p.add_argument("key", metavar="NAME|ID", help="key name or ID")
+    p.add_argument("--description", help='new description ("" clears it)')
+    p.add_argument("--visibility", choices=("workspace", "account"), help="new visibility")
+    p.add_argument("--key-file", type=Path, metavar="PUB", help="replace the key with this .pub")
+    p.add_argument("--workspace", metavar="W", help=workspace_help)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser(
+        "instances",
+        help="list a workspace's virtual server instances (VMs) and their addresses",
+        parents=[network],
+    )
+    p.add_argument("--workspace", metavar="W", help=workspace_help)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_instances)
+
+    p = sub.add_parser(
+        "upload",
+        help="add a public key to a workspace (unless already there)",
+        parents=[network],
+    )
     p.add_argument("-f", dest="file", required=True, type=Path, help="public key file (KEY.pub)")
     p.add_argument("--name", help="key name (default: the file name, cleaned)")
     p.add_argument("--description", help="description stored with the key")
@@ -55,7 +108,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_upload)
 
-    p = sub.add_parser("delete", help="delete an SSH key from a workspace")
+    p = sub.add_parser("delete", help="delete an SSH key from a workspace", parents=[network])
     p.add_argument("key", metavar="NAME|ID", help="key name or ID")
     p.add_argument("--workspace", metavar="W", help=workspace_help)
     p.add_argument("--yes", action="store_true", help="really delete (required)")
@@ -63,7 +116,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_delete)
 
 
-def _run(work: Callable[[StratosClient], Awaitable[int]], api_key: str | None = None) -> int:
+def _run(
+    work: Callable[[StratosClient], Awaitable[int]],
+    api_key: str | None = None,
+    private: bool | None = None,
+) -> int:
     """Run ``work`` with a client; a missing workspace choice is a usage error (exit 2)."""
     import asyncio
 
@@ -73,7 +130,7 @@ def _run(work: Callable[[StratosClient], Awaitable[int]], api_key: str | None = 
     key = api_key or load_api_key()
 
     async def main() -> int:
-        async with StratosClient(key) as client:
+        async with StratosClient(key, private=private) as client:
             return await work(client)
 
     try:
@@ -175,13 +232,19 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
             return 0
         rows = [("", "NAME", "ZONE", "STATE", "GUID")]
         rows += [
-            ("*" if chosen in (ws.crn, ws.guid) else "", ws.name, ws.zone, ws.state, ws.guid)
+            (
+                "*" if chosen in (ws.crn, ws.guid) else "",
+                visible(ws.name),
+                visible(ws.zone),
+                visible(ws.state),
+                visible(ws.guid),
+            )
             for ws in workspaces
         ]
         _table(rows)
         return 0
 
-    return _run(work)
+    return _run(work, private=args.private)
 
 
 def _local_files() -> dict[str, str]:
@@ -212,22 +275,168 @@ def cmd_keys(args: argparse.Namespace) -> int:
                 }
             )
             return 0
-        print(f"Workspace {ws.name} ({ws.zone}): {len(keys)} SSH key(s)")
+        print(f"Workspace {visible(ws.name)} ({visible(ws.zone)}): {len(keys)} SSH key(s)")
         if keys:
-            rows = [("NAME", "SHA256", "TYPE", "LOCAL FILE")]
+            rows = [
+                (
+                    "NAME",
+                    "SHA256",
+                    "TYPE",
+                    "VISIBILITY",
+                    "OWNER",
+                    "CREATED",
+                    "DESCRIPTION",
+                    "LOCAL FILE",
+                )
+            ]
             rows += [
                 (
-                    k.name,
+                    visible(k.name),
                     k.sha256 or "(unreadable key)",
                     k.public.label if k.public else "?",
-                    local.get(k.sha256 or "", "-"),
+                    _visibility(k),
+                    _owner(k),
+                    visible((k.creation_date or "-")[:10]),
+                    visible(_short(k.description)) or "-",
+                    visible(local.get(k.sha256 or "", "-")),
                 )
                 for k in keys
             ]
             _table(rows)
         return 0
 
-    return _run(work)
+    return _run(work, private=args.private)
+
+
+def _visibility(key: CloudKey) -> str:
+    if key.visibility:
+        return visible(key.visibility)
+    return "account" if key.primary_workspace is None else "-"  # tenant API: account-wide
+
+
+def _owner(key: CloudKey) -> str:
+    if key.primary_workspace is None:
+        return "account"
+    return "this workspace" if key.primary_workspace else "another"
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _key_text(key: CloudKey, ws: Workspace) -> None:
+    """One key as ``ibmcloud pi ssh-key get`` shows it: a field per line, escaped."""
+    rows = [
+        ("Name", visible(key.name)),
+        ("ID", visible(key.id)),
+        ("Workspace", f"{visible(ws.name)} ({visible(ws.zone)})"),
+        ("Owner", _owner(key)),
+        ("Visibility", _visibility(key)),
+        ("Description", visible(key.description) or "-"),
+        ("Created", visible(key.creation_date or "-")),
+        ("SHA256", key.sha256 or "(unreadable key)"),
+        ("Type", key.public.label if key.public else "?"),
+        ("Key", visible(key.ssh_key)),
+    ]
+    for label, value in rows:
+        print(f"{label + ':':<13}{value}")
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    async def work(client: StratosClient) -> int:
+        ws = await _workspace(client, args.workspace)
+        key = await client.get_key(ws, args.key)
+        if args.json:
+            print_json({"workspace": ws.to_json(), "key": key.to_json()})
+        else:
+            _key_text(key, ws)
+        return 0
+
+    return _run(work, private=args.private)
+
+
+def _changed(key: CloudKey, ws: Workspace, json_out: bool, verb: str) -> None:
+    if json_out:
+        print_json({"result": verb, **key.to_json(), "workspace": ws.to_json()})
+    else:
+        print(f"{verb}: SSH key '{visible(key.name)}' in workspace {visible(ws.name)}")
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from tui.core.upload.stratos_input import validate_key_name
+
+    new_name = validate_key_name(args.new_name)  # before any network
+
+    async def work(client: StratosClient) -> int:
+        ws = await _workspace(client, args.workspace)
+        key = await client.find_key(ws, args.key, op="update")
+        updated = await client.update_key(ws, key, name=new_name)
+        _changed(updated, ws, args.json, "renamed")
+        return 0
+
+    return _run(work, private=args.private)
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from tui.core.keys import read_text_file
+    from tui.core.upload.stratos_input import prepare_public_key
+
+    line = None
+    if args.key_file is not None:
+        public, _warnings = prepare_public_key(read_text_file(args.key_file))
+        line = public.line()
+    if args.description is None and args.visibility is None and line is None:
+        print(
+            "Nothing to change; give --description, --visibility or --key-file "
+            "(`sshdeck cloud rename` changes the name).",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def work(client: StratosClient) -> int:
+        ws = await _workspace(client, args.workspace)
+        key = await client.find_key(ws, args.key, op="update")
+        updated = await client.update_key(
+            ws, key, description=args.description, visibility=args.visibility, ssh_key=line
+        )
+        _changed(updated, ws, args.json, "updated")
+        return 0
+
+    return _run(work, private=args.private)
+
+
+def cmd_instances(args: argparse.Namespace) -> int:
+    async def work(client: StratosClient) -> int:
+        ws = await _workspace(client, args.workspace)
+        vms = await client.instances(ws)
+        if args.json:
+            print_json({"workspace": ws.to_json(), "instances": [vm.to_json() for vm in vms]})
+            return 0
+        print(f"Workspace {visible(ws.name)} ({visible(ws.zone)}): {len(vms)} instance(s)")
+        if vms:
+            rows = [("NAME", "STATUS", "OS", "LOGIN", "NETWORKS")]
+            rows += [
+                (
+                    visible(vm.name),
+                    visible(vm.status),
+                    visible(vm.os_type),
+                    visible(vm.login_target or "-"),
+                    visible(
+                        ", ".join(
+                            f"{n.name} {n.ip_address}"
+                            + (f" ({n.external_ip})" if n.external_ip else "")
+                            for n in vm.networks
+                        )
+                    )
+                    or "-",
+                )
+                for vm in vms
+            ]
+            _table(rows)
+        return 0
+
+    return _run(work, private=args.private)
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> None:
@@ -261,25 +470,26 @@ def cmd_upload(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         if result.result == "created":
             print(
-                f"created: SSH key {result.key.name!r} ({result.sha256}) in workspace {ws.name} ({ws.zone})"
+                f"created: SSH key '{visible(result.key.name)}' ({result.sha256}) in workspace "
+                f"{visible(ws.name)} ({visible(ws.zone)})"
             )
         else:
             print(
-                f"already-present: workspace {ws.name} ({ws.zone}) already has this key "
-                f"as {result.key.name!r} ({result.sha256}); nothing was created"
+                f"already-present: workspace {visible(ws.name)} ({visible(ws.zone)}) already has "
+                f"this key as '{visible(result.key.name)}' ({result.sha256}); nothing was created"
             )
         print("Equivalent ibmcloud commands:")
         for line in result.command.splitlines():
-            print(f"  {line}")
+            print(f"  {visible(line)}")
         return 0
 
-    return _run(work)
+    return _run(work, private=args.private)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         print(
-            f"Deleting the SSH key {args.key!r} from the workspace cannot be undone; "
+            f"Deleting the SSH key '{visible(args.key)}' from the workspace cannot be undone; "
             "add --yes to confirm.",
             file=sys.stderr,
         )
@@ -300,7 +510,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            print(f"deleted: SSH key {key.name!r} ({key.sha256}) from workspace {ws.name}")
+            print(
+                f"deleted: SSH key '{visible(key.name)}' ({key.sha256}) from workspace "
+                f"{visible(ws.name)}"
+            )
         return 0
 
-    return _run(work)
+    return _run(work, private=args.private)

@@ -16,10 +16,9 @@ import logging
 import math
 import os
 import re
+import shlex
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -27,7 +26,16 @@ import httpx
 
 from tui.core import secrets
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey, parse_public_key_line
+from tui.core.text import visible
+from tui.core.upload.cloud_keys import (
+    CloudKey,
+    UploadResult,
+    document,
+    key_row,
+    keys_of,
+    merged_key,
+)
+from tui.core.upload.instances import Instance
 from tui.core.upload.stratos_errors import (
     CloudAuthError,
     CloudConflict,
@@ -39,14 +47,27 @@ from tui.core.upload.stratos_errors import (
     CloudUnavailable,
     NoApiKey,
     failure_for,
+    is_power_error,
     server_message,
 )
 from tui.core.upload.stratos_input import (
+    VISIBILITIES,
     equivalent_command,
     prepare_public_key,
     validate_key_name,
 )
-from tui.core.upload.zones import POWER_ENDPOINT_ENV, Workspace
+from tui.core.upload.stratos_transport import (
+    ResponseTooLarge,
+    exchange,
+    max_response_bytes,
+    refuse_clear_text,
+)
+from tui.core.upload.zones import (
+    POWER_ENDPOINT_ENV,
+    Workspace,
+    power_endpoint_override,
+    private_setting,
+)
 
 __all__ = [
     "CloudAuthError",
@@ -58,7 +79,9 @@ __all__ = [
     "CloudRateLimited",
     "CloudRefused",
     "CloudUnavailable",
+    "Instance",
     "NoApiKey",
+    "ResponseTooLarge",
     "StratosClient",
     "UploadResult",
     "load_api_key",
@@ -84,80 +107,6 @@ GONE_STATES = ("removed", "pending_reclamation")
 APIKEYS_URL = "https://cloud.ibm.com/iam/apikeys"
 #: per request; three tries of a hung host then take under a minute, not a minute and a half
 DEFAULT_TIMEOUT = 15.0
-
-
-@dataclass(frozen=True)
-class CloudKey:
-    """An SSH key registered in a workspace (or, on the tenant API, the account)."""
-
-    id: str
-    name: str
-    ssh_key: str
-    description: str = ""
-    visibility: str | None = None
-    primary_workspace: bool | None = None
-    creation_date: str | None = None
-
-    @classmethod
-    def from_json(cls, row: dict[str, Any]) -> CloudKey:
-        name = str(row.get("name") or "")
-        return cls(
-            id=str(row.get("id") or name),  # the tenant API addresses keys by name
-            name=name,
-            ssh_key=str(row.get("sshKey") or ""),
-            description=str(row.get("description") or ""),
-            visibility=row.get("visibility"),
-            primary_workspace=row.get("primaryWorkspace"),
-            creation_date=row.get("creationDate"),
-        )
-
-    @cached_property
-    def public(self) -> PublicKey | None:
-        try:
-            return parse_public_key_line(self.ssh_key)
-        except SshDeckError:
-            return None
-
-    @property
-    def sha256(self) -> str | None:
-        return self.public.sha256 if self.public else None
-
-    def to_json(self) -> dict[str, Any]:
-        public = self.public
-        return {
-            "id": self.id,
-            "name": self.name,
-            "sha256": self.sha256,
-            "type": public.key_type if public else None,
-            "bits": public.bits if public else None,
-            "comment": public.comment if public else None,
-            "description": self.description,
-            "visibility": self.visibility,
-            "primary_workspace": self.primary_workspace,
-            "creation_date": self.creation_date,
-            "ssh_key": self.ssh_key,
-        }
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    result: str  # "created" or "already-present"
-    key: CloudKey
-    workspace: Workspace
-    sha256: str
-    warnings: tuple[str, ...]
-    command: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "result": self.result,
-            "name": self.key.name,
-            "id": self.key.id,
-            "sha256": self.sha256,
-            "workspace": self.workspace.to_json(),
-            "warnings": list(self.warnings),
-            "command": self.command,
-        }
 
 
 def load_api_key() -> str:
@@ -205,25 +154,6 @@ def _retry_after(response: httpx.Response, attempt: int) -> float:
     return float(2**attempt)
 
 
-def _document(response: httpx.Response, what: str) -> dict[str, Any]:
-    """The JSON object of a success answer; anything else is one clear sentence, not a crash."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise CloudError(
-            f"{what} answered HTTP {response.status_code} with something that is not the "
-            "expected JSON; check the endpoint variables if you set them, or try again later."
-        )
-    return body
-
-
-def _keys_of(response: httpx.Response) -> list[CloudKey]:
-    rows = _document(response, "Stratos for Power").get("sshKeys") or []
-    return [CloudKey.from_json(row) for row in rows if isinstance(row, dict)]
-
-
 ROUTE_WORDS = re.compile(
     r"path|route|ssh[ _-]?keys?|endpoint|\b(api|url|method)\b|not (supported|implemented)"
 )
@@ -232,10 +162,14 @@ ROUTE_WORDS = re.compile(
 def _names_the_workspace(response: httpx.Response, ws: Workspace) -> bool:
     """Whether a 404 of ``/v1/ssh-keys`` is about the workspace rather than a missing route.
 
-    Only a host without the route may send us to the older tenant API: a 404 that names the
-    workspace (its GUID or CRN, or "workspace"/"cloud instance" without talking of a path) means
-    the workspace is gone, and the account-wide keys must not be shown in its place.
+    Only a host without the route may send us to the older tenant API: a 404 whose body is the
+    Power API's own error object (``models.Error``) about the workspace (its GUID or CRN, or
+    "workspace"/"cloud instance" without talking of a path) means the workspace is gone, and
+    the account-wide keys must not be shown in its place. Anything else (an empty body, a
+    proxy's HTML page, a router's "path not found") is a host without the route.
     """
+    if not is_power_error(response):
+        return False
     text = server_message(response)
     if ws.guid and ws.guid in text or ws.crn and ws.crn in text:
         return True
@@ -287,8 +221,11 @@ class StratosClient:
         rate_limit_retries: int = 3,
         max_retry_after: float = 60.0,
         backoff: float | None = None,
+        private: bool | None = None,
     ) -> None:
         self._api_key = _Secret(api_key)
+        #: use each workspace's private endpoint (Direct Link); None: the saved setting
+        self.private = private_setting() if private is None else private
         self._iam = (os.environ.get(IAM_ENDPOINT_ENV) or DEFAULT_IAM).strip().rstrip("/")
         if self._iam.endswith("/identity/token"):  # the full token URL given as the base
             self._iam = self._iam[: -len("/identity/token")]
@@ -298,6 +235,7 @@ class StratosClient:
         self._rate_limit_retries = rate_limit_retries
         self._max_retry_after = max_retry_after
         self._backoff = backoff if backoff is not None else _env_float(BACKOFF_ENV, 0.5)
+        self.max_bytes = max_response_bytes()
         self._http = httpx.AsyncClient(
             timeout=self.timeout,
             follow_redirects=False,
@@ -345,21 +283,34 @@ class StratosClient:
                 f"The address of {what} is not a usable URL; set {variable} to a base URL "
                 "such as https://host[:port][/path], or unset it for IBM Cloud's own."
             )
+        variable = ENDPOINT_VARIABLES.get(what, "the IBMCLOUD_*_API_ENDPOINT variables")
+        if what == "Stratos for Power":
+            variable = (power_endpoint_override() or (POWER_ENDPOINT_ENV, ""))[0]
+        refuse_clear_text(url, what, variable)
+        host = visible(host)
         tries = 0
         limited = 0
         while True:
             tries += 1
             failure: CloudError
             try:
-                response = await self._http.request(method, url, **kwargs)
-            except httpx.TimeoutException:
+                response = await exchange(
+                    self._http,
+                    method,
+                    url,
+                    deadline=self.timeout,
+                    max_bytes=self.max_bytes,
+                    what=what,
+                    **kwargs,
+                )
+            except (httpx.TimeoutException, TimeoutError):
                 failure = CloudUnavailable(
                     f"{what} ({host}) did not answer within {self.timeout:g} seconds, "
                     f"{tries} time(s); check your network or proxy and try again "
                     f"(or raise {TIMEOUT_ENV})."
                 )
             except httpx.TransportError as exc:
-                reason = self.scrub(str(exc) or type(exc).__name__)
+                reason = visible(self.scrub(str(exc) or type(exc).__name__))
                 failure = CloudUnavailable(
                     f"Could not reach {what} at {host} ({reason[:120]}); "
                     "check your network or proxy and try again."
@@ -378,8 +329,8 @@ class StratosClient:
                     await asyncio.sleep(wait)
                     tries -= 1
                     continue
-                if response.status_code < 500:
-                    return response
+                if response.status_code < 500 or response.status_code == 501:
+                    return response  # 501 will not change on a retry (IBM's SDK core agrees)
                 failure = CloudUnavailable(
                     f"{what} answered HTTP {response.status_code} "
                     f"({self.scrub(server_message(response))}) {tries} time(s); try again in "
@@ -415,6 +366,10 @@ class StratosClient:
                 body = None
             if response.status_code in (400, 401, 403):
                 code = body.get("errorCode") if isinstance(body, dict) else None
+                errors = body.get("errors") if isinstance(body, dict) else None
+                if not code and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                    code = errors[0].get("code")  # {"errors": [{"code", "message"}]}
+                code = visible(str(code)) if code else None
                 detail = f" ({code}: {self.scrub(server_message(response))})" if code else ""
                 raise CloudAuthError(
                     f"IBM Cloud did not accept the API key{detail}; create a new one at "
@@ -470,13 +425,13 @@ class StratosClient:
             response = await self._authorized("GET", url, what="IBM Cloud resource controller")
             if not response.is_success:
                 raise self._failure(response, "the resource controller", op="workspaces")
-            body = _document(response, "The resource controller")
+            body = document(response, "The resource controller")
             for row in body.get("resources") or []:
                 if not isinstance(row, dict):
                     continue
                 if row.get("resource_id", POWER_SERVICE_ID) != POWER_SERVICE_ID:
                     continue
-                ws = Workspace.from_resource(row)
+                ws = Workspace.from_resource(row, private=self.private)
                 if ws.state not in GONE_STATES:
                     found.append(ws)
             url = self._same_origin(body.get("next_url"))
@@ -517,13 +472,13 @@ class StratosClient:
             if response.status_code != 404 or _names_the_workspace(response, ws):
                 if not response.is_success:
                     raise self._failure(response, ws, op=op)
-                return _keys_of(response)
+                return keys_of(response)
             log.debug("no /v1/ssh-keys on %s; using the tenant API", urlsplit(ws.endpoint).netloc)
             self._tenant_api.add(ws.endpoint)
         response = await self._power("GET", ws, self._tenant_path(ws))
         if not response.is_success:
             raise self._failure(response, ws, op=op)
-        return _keys_of(response)
+        return keys_of(response)
 
     async def create_key(
         self,
@@ -541,19 +496,107 @@ class StratosClient:
         else:
             if description:
                 body["description"] = description
-            if visibility:
-                body["visibility"] = visibility
+            # the API has no default; the CLI, console and Terraform all mean "workspace"
+            body["visibility"] = visibility or "workspace"
             response = await self._power("POST", ws, "/v1/ssh-keys", json=body)
         if not response.is_success:
             raise self._failure(response, ws, op="create", name=name, key_type=key_type)
+        return merged_key(response, body)
+
+    async def get_key(self, ws: Workspace, wanted: str) -> CloudKey:
+        """One key by ID or name (``GET /v1/ssh-keys/{id}``; the tenant API: by name)."""
+        if ws.endpoint not in self._tenant_api:
+            key = await self.find_key(ws, wanted, op="get")  # names resolve to IDs here
+            response = await self._power("GET", ws, f"/v1/ssh-keys/{quote(key.id, safe='')}")
+        else:
+            key = await self.find_key(ws, wanted, op="get")
+            response = await self._power("GET", ws, self._tenant_path(ws, key.name))
+        if not response.is_success:
+            raise self._failure(response, ws, op="get", name=key.name)
+        return CloudKey.from_json(document(response, "Stratos for Power"))
+
+    async def update_key(
+        self,
+        ws: Workspace,
+        key: CloudKey,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        visibility: str | None = None,
+        ssh_key: str | None = None,
+    ) -> CloudKey:
+        """Rename or edit a key (``PUT /v1/ssh-keys/{id}``; the tenant API: ``PUT`` by name)."""
+        if name is not None:
+            validate_key_name(name)
+        if visibility not in (None, *VISIBILITIES):
+            raise CloudRefused(
+                f"Visibility {visibility!r} does not exist; use workspace or account."
+            )
+        await self.refuse_foreign(ws, key, "change")
+        if ws.endpoint in self._tenant_api:
+            if description is not None or visibility is not None:
+                raise CloudRefused(
+                    "This host only offers the older account-wide key API, which stores no "
+                    "description or visibility; change only the name or the key there."
+                )
+            body: dict[str, Any] = {"name": name or key.name, "sshKey": ssh_key or key.ssh_key}
+            path = self._tenant_path(ws, key.name)
+        else:
+            body = {}
+            for field, value in (
+                ("name", name),
+                ("description", description),
+                ("visibility", visibility),
+                ("sshKey", ssh_key),
+            ):
+                if value is not None:
+                    body[field] = value
+            path = f"/v1/ssh-keys/{quote(key.id, safe='')}"
+        if not body:
+            raise CloudRefused(
+                "Nothing to change; give a new name, --description, --visibility or --key-file."
+            )
+        response = await self._power("PUT", ws, path, json=body)
+        if not response.is_success:
+            raise self._failure(response, ws, op="update", name=key.name)
+        return merged_key(response, {**key_row(key), **body})
+
+    async def owner_of(self, ws: Workspace, key: CloudKey) -> Workspace | None:
+        """The workspace that created an account-visible key, among those this login sees."""
         try:
-            row = response.json()
-        except ValueError:
-            row = {}
-        merged = {**body, **(row if isinstance(row, dict) else {})}
-        return CloudKey.from_json(merged)
+            others = [w for w in await self.workspaces() if w.crn != ws.crn]
+        except SshDeckError:
+            return None
+        for other in others[:20]:  # bounded: one GET per workspace of the account
+            if other.account_id != ws.account_id:
+                continue
+            try:
+                response = await self._power("GET", other, f"/v1/ssh-keys/{quote(key.id, safe='')}")
+            except SshDeckError:
+                continue
+            if response.is_success:
+                row = document(response, "Stratos for Power")
+                if row.get("primaryWorkspace") is True:
+                    return other
+        return None
+
+    async def refuse_foreign(self, ws: Workspace, key: CloudKey, verb: str) -> None:
+        """A key shared with the account can be changed or deleted only where it was created."""
+        if key.primary_workspace is not False:
+            return
+        owner = await self.owner_of(ws, key)
+        where = (
+            f"workspace {visible(owner.name)}, so use --workspace {visible(shlex.quote(owner.name))}"
+            if owner
+            else "the workspace that created it (visible to the whole account, so it shows here too)"
+        )
+        raise CloudRefused(
+            f"The SSH key '{visible(key.name)}' is not owned by workspace {visible(ws.name)}: "
+            f"IBM lets you {verb} a key only from {where}."
+        )
 
     async def delete_key(self, ws: Workspace, key: CloudKey) -> None:
+        await self.refuse_foreign(ws, key, "delete")
         if ws.endpoint in self._tenant_api:
             response = await self._power("DELETE", ws, self._tenant_path(ws, key.name))
         else:
@@ -561,8 +604,8 @@ class StratosClient:
         if not response.is_success:
             raise self._failure(response, ws, op="delete", name=key.name)
 
-    async def find_key(self, ws: Workspace, wanted: str) -> CloudKey:
-        keys = await self.list_keys(ws, op="delete")
+    async def find_key(self, ws: Workspace, wanted: str, *, op: str = "delete") -> CloudKey:
+        keys = await self.list_keys(ws, op=op)
         for key in keys:
             if key.id == wanted:
                 return key
@@ -570,9 +613,20 @@ class StratosClient:
             if key.name == wanted:
                 return key
         raise CloudNotFound(
-            f"Workspace {ws.name} has no SSH key named or numbered {wanted!r}; "
-            f"`sshdeck cloud keys --workspace {ws.name}` lists them."
+            f"Workspace {visible(ws.name)} has no SSH key named or numbered "
+            f"'{visible(wanted)}'; `sshdeck cloud keys --workspace {visible(shlex.quote(ws.name))}` "
+            "lists them."
         )
+
+    async def instances(self, ws: Workspace) -> list[Instance]:
+        """The workspace's virtual server instances (``GET .../pvm-instances``)."""
+        path = f"/pcloud/v1/cloud-instances/{quote(ws.guid, safe='')}/pvm-instances"
+        response = await self._power("GET", ws, path)
+        if not response.is_success:
+            raise self._failure(response, ws, op="instances")
+        rows = document(response, "Stratos for Power").get("pvmInstances") or []
+        found = [Instance.from_json(row) for row in rows if isinstance(row, dict)]
+        return sorted(found, key=lambda vm: (vm.name.lower(), vm.id))
 
     async def add_key(
         self,
@@ -596,11 +650,18 @@ class StratosClient:
         if same:
             return UploadResult("already-present", same, ws, public.sha256, warnings, command)
         taken = next((k for k in existing if k.name == name), None)
+        if taken and taken.primary_workspace is False:
+            raise CloudConflict(
+                f"Workspace {visible(ws.name)} already sees another key named {name!r} "
+                f"({taken.sha256 or 'unreadable key'}), shared with the whole account by the "
+                "workspace that created it; choose another name with --name."
+            )
         if taken:
             raise CloudConflict(
-                f"Workspace {ws.name} already has another key named {name!r} "
+                f"Workspace {visible(ws.name)} already has another key named {name!r} "
                 f"({taken.sha256 or 'unreadable key'}); choose another name with --name, or "
-                f"delete it first with `sshdeck cloud delete {name!r} --workspace {ws.name} --yes`."
+                f"delete it first with `sshdeck cloud delete {shlex.quote(name)} --workspace "
+                f"{visible(shlex.quote(ws.name))} --yes`."
             )
         if self.uses_tenant_api(ws) and (description or visibility):
             warnings += (

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from tui.core.errors import SshDeckError
+from tui.core.text import visible
 
 
 class CloudError(SshDeckError):
@@ -61,6 +62,9 @@ def server_message(response: httpx.Response) -> str:
         body = None
     parts: list[str] = []
     if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            body = {**errors[0], **body}  # IAM and platform services: {"errors": [{"message"}]}
         for field in ("description", "message", "errorMessage", "error"):
             value = body.get(field)
             if isinstance(value, str) and value.strip() and value.strip() not in parts:
@@ -68,7 +72,26 @@ def server_message(response: httpx.Response) -> str:
                 break
     text = parts[0] if parts else (response.reason_phrase or f"HTTP {response.status_code}")
     text = " ".join(text.split())
-    return (text[:240] + "...") if len(text) > 240 else text.rstrip(".")
+    text = (text[:240] + "...") if len(text) > 240 else text.rstrip(".")
+    return visible(text)  # the server's words are untrusted: no escape sequence gets through
+
+
+def is_power_error(response: httpx.Response) -> bool:
+    """Whether the body is the Power API's ``models.Error`` (``code``, ``description``,
+    ``error``, ``message``; each optional, but at least one, and nothing else)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict) or not body:
+        return False
+    fields = {"code", "description", "error", "message"}
+    if set(body) - fields:
+        return False
+    code = body.get("code")
+    if code is not None and not isinstance(code, int):
+        return False
+    return all(isinstance(body.get(f), str) for f in fields - {"code"} if f in body)
 
 
 def failure_for(
@@ -80,9 +103,12 @@ def failure_for(
     key_type: str = "ssh-rsa",
     scrub: Callable[[str], str],
 ) -> CloudError:
-    """The error for a non-success answer; ``op`` is workspaces, list, create or delete."""
+    """The error for a non-success answer; ``op`` is workspaces, list, get, create, update,
+    delete or instances."""
     status = response.status_code
     message = scrub(server_message(response))
+    label = visible(label)
+    name = visible(name) if name is not None else None
     if status == 401:
         return CloudAuthError(
             "IBM Cloud refused the token; run `sshdeck cloud login` again with a valid API key."
@@ -94,13 +120,19 @@ def failure_for(
                 "least Viewer access to the account's resource groups: ask an account "
                 "administrator to grant it in IAM."
             )
-        if op == "list":
+        if op == "instances":
+            return CloudForbidden(
+                f"Stratos for Power refused: your user needs at least the Reader service role "
+                f"on workspace {label} to list its virtual server instances; ask an account "
+                "administrator to grant it in IAM."
+            )
+        if op in ("list", "get"):
             return CloudForbidden(
                 f"Stratos for Power refused: your user needs at least the Reader service "
                 f"role on workspace {label} to list its SSH keys (Manager to add them); ask "
                 "an account administrator to grant it in IAM."
             )
-        verb = "delete" if op == "delete" else "add"
+        verb = {"delete": "delete", "update": "change"}.get(op, "add")
         return CloudForbidden(
             f"Stratos for Power refused: your user needs the Manager service role on "
             f"workspace {label} (or be the account owner) to {verb} SSH keys; ask an account "
@@ -112,14 +144,21 @@ def failure_for(
                 f"The resource controller answered HTTP {status} ({message}); check "
                 f"IBMCLOUD_RESOURCE_CONTROLLER_API_ENDPOINT if you set it, or try again later."
             )
-        if op == "delete" and name is not None:
+        if op in ("delete", "update", "get") and name is not None and is_power_error(response):
+            what = {"delete": "nothing to delete", "update": "nothing to change"}.get(
+                op, "list the keys again"
+            )
             return CloudNotFound(
-                f"The SSH key {name!r} is no longer in workspace {label} ({message}); "
-                "nothing to delete."
+                f"The SSH key '{name}' is no longer in workspace {label} ({message}); {what}."
             )
         return CloudNotFound(
             f"Workspace {label} was not found ({message}); it may have been deleted or you "
             "lack access: run `sshdeck cloud workspaces` and choose another with --workspace."
+        )
+    if status == 409 and op == "update":
+        return CloudConflict(
+            f"Stratos for Power refused: {message} (HTTP 409); the workspace already has a key "
+            "with that name, so choose another."
         )
     if status == 409:
         return CloudConflict(
@@ -133,7 +172,7 @@ def failure_for(
                 "so make one with `sshdeck keygen -t rsa -b 4096` (or `ssh-keygen -t rsa "
                 "-b 4096`) and upload its .pub."
             )
-        if op not in ("create", "delete"):
+        if op not in ("create", "delete", "update"):
             return CloudRefused(
                 f"Stratos for Power refused to list the SSH keys of workspace {label}: "
                 f"{message} (HTTP {status}); check the workspace with `sshdeck cloud "

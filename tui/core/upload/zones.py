@@ -18,6 +18,9 @@ from typing import Any
 from tui.core.errors import InvalidArgument, SshDeckError
 
 POWER_ENDPOINT_ENV = "IBMCLOUD_POWER_API_ENDPOINT"
+#: the Go SDK's name first, then the Terraform provider's
+POWER_ENDPOINT_ENVS = (POWER_ENDPOINT_ENV, "IBMCLOUD_PI_API_ENDPOINT")
+PRIVATE_ENV = "SSHDECK_CLOUD_PRIVATE"
 
 #: zone (or region) -> API region, from https://cloud.ibm.com/apidocs/power-cloud#endpoint
 ZONE_REGIONS = {
@@ -53,12 +56,82 @@ def region_of_zone(zone: str) -> str:
     return re.sub(r"-?\d+$", "", zone) or zone
 
 
-def power_endpoint(zone: str) -> str:
-    """Base URL of the Power API for a zone (``IBMCLOUD_POWER_API_ENDPOINT`` serves every zone)."""
-    override = os.environ.get(POWER_ENDPOINT_ENV, "").strip()
+#: zone -> region of the private endpoint ``https://private.{region}.power-iaas.cloud.ibm.com``
+#: (API docs, "Endpoint URLs": us-east, us-south, eu-de, eu-gb, ca-tor, au-syd, jp-tok, jp-osa,
+#: br-sao and ca-mon are the regions with one)
+PRIVATE_REGIONS = {
+    "dal10": "us-south",
+    "dal12": "us-south",
+    "us-south": "us-south",
+    "us-east": "us-east",
+    "wdc06": "us-east",
+    "wdc07": "us-east",
+    "eu-de-1": "eu-de",
+    "eu-de-2": "eu-de",
+    "lon04": "eu-gb",
+    "lon06": "eu-gb",
+    "tor01": "ca-tor",
+    "syd04": "au-syd",
+    "syd05": "au-syd",
+    "tok04": "jp-tok",
+    "osa21": "jp-osa",
+    "sao01": "br-sao",
+    "sao04": "br-sao",
+    "mon01": "ca-mon",
+}
+
+
+def power_endpoint_override() -> tuple[str, str] | None:
+    """The variable and value that override the Power API's address, as IBM's tools name it."""
+    for variable in POWER_ENDPOINT_ENVS:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return variable, value
+    return None
+
+
+def private_region_of_zone(zone: str) -> str:
+    region = PRIVATE_REGIONS.get(zone.strip().lower())
+    if region is None:
+        raise InvalidArgument(
+            f"Zone {zone} has no private endpoint in IBM's table (private endpoints exist in "
+            f"{', '.join(sorted(set(PRIVATE_REGIONS.values())))}); leave out --private, or set "
+            f"{POWER_ENDPOINT_ENV} to the address your network reaches."
+        )
+    return region
+
+
+def power_endpoint(zone: str, *, private: bool = False) -> str:
+    """Base URL of the Power API for a zone, as IBM's Go SDK builds it.
+
+    ``IBMCLOUD_POWER_API_ENDPOINT`` (or the Terraform provider's ``IBMCLOUD_PI_API_ENDPOINT``)
+    serves every zone; a bare host gets ``https://``, and a host that starts with
+    ``power-iaas.`` gets the zone's region in front (``private.{region}.`` when private).
+    """
+    override = power_endpoint_override()
     if override:
-        return override.rstrip("/")
+        url = override[1].rstrip("/")
+        if url.startswith("power-iaas."):
+            prefix = f"private.{private_region_of_zone(zone)}" if private else region_of_zone(zone)
+            url = f"{prefix}.{url}"
+        if "://" not in url:
+            url = "https://" + url
+        return url
+    if private:
+        return f"https://private.{private_region_of_zone(zone)}.power-iaas.cloud.ibm.com"
     return f"https://{region_of_zone(zone)}.power-iaas.cloud.ibm.com"
+
+
+def private_setting() -> bool:
+    """``SSHDECK_CLOUD_PRIVATE=1`` or ``"private": true`` in cloud.json: use private endpoints."""
+    value = os.environ.get(PRIVATE_ENV, "").strip().lower()
+    if value:
+        return value in ("1", "true", "yes", "on")
+    try:
+        data = json.loads(config_file().read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("private") is True
 
 
 @dataclass(frozen=True)
@@ -71,6 +144,7 @@ class Workspace:
     region_id: str  # the zone, e.g. dal12
     account_id: str
     state: str = "active"
+    private: bool = False  # reached through the private endpoint of its region
 
     @property
     def zone(self) -> str:
@@ -78,10 +152,10 @@ class Workspace:
 
     @property
     def endpoint(self) -> str:
-        return power_endpoint(self.region_id)
+        return power_endpoint(self.region_id, private=self.private)
 
     @classmethod
-    def from_resource(cls, row: dict[str, Any]) -> Workspace:
+    def from_resource(cls, row: dict[str, Any], *, private: bool = False) -> Workspace:
         crn = str(row.get("crn") or row.get("id") or "")
         account = str(row.get("account_id") or _crn_account(crn))
         return cls(
@@ -91,9 +165,14 @@ class Workspace:
             region_id=str(row.get("region_id") or _crn_part(crn, 5)),
             account_id=account,
             state=str(row.get("state") or "unknown"),
+            private=private,
         )
 
     def to_json(self) -> dict[str, Any]:
+        try:
+            endpoint: str | None = self.endpoint
+        except SshDeckError:
+            endpoint = None  # a zone without a private endpoint
         return {
             "guid": self.guid,
             "name": self.name,
@@ -102,7 +181,7 @@ class Workspace:
             "region_id": self.region_id,
             "account_id": self.account_id,
             "state": self.state,
-            "api_endpoint": self.endpoint,
+            "api_endpoint": endpoint,
         }
 
 
