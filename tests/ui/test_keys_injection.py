@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.ui.app_keys import DATA, install_app_keys, loaded, screen_lines, select, wait_for
 from tui.app import make_app
 from tui.core.keys import read_public_key_file
@@ -113,3 +115,34 @@ def test_the_randomart_caption_escapes_the_comment(ssh_dir: Path) -> None:
         text = randomart_text(public, style=style)  # type: ignore[arg-type]
         assert visible(COMMENT) in text
         assert not any(raw in text for raw in RAW)
+
+
+async def test_the_palette_shows_a_hostile_reason_as_typed(
+    ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The palette reads help lines as markup: a reason quoting an agent's error text (or any
+    untrusted text) is escaped for it, and shown with visible escapes."""
+    from textual.command import CommandList, CommandPalette
+
+    from tui.core import agent
+
+    # what the key list says when there is no agent, as if it quoted hostile text
+    monkeypatch.setattr(agent, "NO_AGENT", f"agent said {OSC52} [/] [@click=app.quit]x")
+    install_app_keys(ssh_dir, ("id_ed25519",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        await wait_for(pilot, lambda: screen.agent_message == agent.NO_AGENT)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        for ch in "Agent":
+            await pilot.press(ch)
+        options = app.screen.query_one(CommandList)
+        await wait_for(pilot, lambda: options.option_count > 0)
+        await pilot.pause()
+        shown = _shown(app)
+        assert "agent said \\033]52;c;cm0gLXJmIH4K\\033\\ [/] [@click=app.quit]x" in shown
+        await pilot.press("enter")  # choosing it says why, and the app stays
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert any("[@click=app.quit]x" in n.message for n in app._notifications)
+        assert app.is_running
