@@ -603,6 +603,27 @@ async def test_a_comment_error_clears_when_the_comment_changes(ssh_dir: Path) ->
         assert text_of(screen, "#comment-error") == ""
 
 
+async def test_at_80_columns_every_next_step_button_fits(
+    ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generate, "generate_private_key", fixed_key)
+    async with _Host(ssh_dir).run_test(size=(80, 24)) as pilot:
+        await to_passphrase_step(pilot, comment="me@laptop")
+        screen = wizard(pilot)
+        screen.query_one("#no-passphrase", Checkbox).value = True
+        await pilot.pause()
+        screen.query_one("#generate").focus()
+        await pilot.press("enter")
+        await wait_for_step(pilot, 5)
+        buttons = list(screen.query("#next-steps Button"))
+        assert len(buttons) == 5
+        for button in buttons:
+            button.focus()
+            await pilot.pause()
+            region = button.region
+            assert region.width >= len(str(button.label)) and region.right <= 80, button.id
+
+
 # -- snapshots -------------------------------------------------------------------------------
 
 

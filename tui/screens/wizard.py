@@ -78,6 +78,8 @@ class WizardScreen(Screen[None]):
     SUB_TITLE = "New key"
     # "-short" (24 rows, a classic terminal) drops the blank lines so every step fits
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # "-narrow" (80 columns) puts the next-step buttons on two columns instead of one row
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (106, "-wide")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "next_step", "Next", show=False),
