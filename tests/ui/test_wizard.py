@@ -16,7 +16,7 @@ import pytest
 from keyring.backends import fail
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from scripts.scenes.wizard import fixed_key, steady_cursors
 from tests.keyfactory import keygen
@@ -615,7 +615,7 @@ async def test_at_80_columns_every_next_step_button_fits(
         screen.query_one("#generate").focus()
         await pilot.press("enter")
         await wait_for_step(pilot, 5)
-        buttons = list(screen.query("#next-steps Button"))
+        buttons = list(screen.query("#next-steps Button").results(Button))
         assert len(buttons) == 5
         for button in buttons:
             button.focus()
