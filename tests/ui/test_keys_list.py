@@ -51,7 +51,8 @@ async def test_rows_sorted_details_and_randomart(ssh_dir: Path) -> None:
         assert screen.selected.name == "id_ed25519"
         details = rendered_text(screen.query_one("#details-body"), width=120)
         assert "unencrypted-private-key" not in details  # messages, not codes
-        assert "has no passphrase" in details and "fix: sshdeck passwd -f" in details
+        assert "has no passphrase" in details
+        assert "fix: press p to add a passphrase" in details  # the app's key, not a CLI flag
         await pilot.press("j")
         details = rendered_text(screen.query_one("#details-body"), width=120)
         assert "alice, admin" in details and "forever" in details  # the certificate

@@ -39,6 +39,21 @@ def home_tilde(text: str) -> str:
     return visible(re.sub(rf"(?<!['\"]){home}", "~/", text), multiline=True)
 
 
+#: What to press in the app for a problem the app can fix itself; the CLI's command otherwise.
+APP_FIXES = {
+    "unprotected-private-key": "press f (runs {fix})",
+    "ssh-dir-permissions": "press f (runs {fix})",
+    "unencrypted-private-key": "press p to add a passphrase",
+    "weak-key": "press n to make a new Ed25519 key, then replace this one where it is used",
+}
+
+
+def app_fix(code: str, fix: str) -> str:
+    """The fix as the app offers it (``press p to add a passphrase``), for the detail pane."""
+    template = APP_FIXES.get(code)
+    return template.format(fix=fix) if template else fix
+
+
 def _validity(after: int, before: int) -> str:
     def stamp(value: int) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(value))
@@ -88,7 +103,7 @@ def describe(entry: KeyEntry, agent: bool = False) -> Text:
         text.append("\n✗ " if colour == "red" else "\n! ", style=f"bold {colour}")
         text.append(home_tilde(problem.message))
         text.append("\n  fix: ")
-        text.append(home_tilde(problem.fix), style="bold")
+        text.append(home_tilde(app_fix(problem.code, problem.fix)), style="bold")
     return text
 
 
