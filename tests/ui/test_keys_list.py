@@ -176,3 +176,23 @@ async def test_problems_column_names_the_problem(ssh_dir: Path, tmp_path: Path) 
             "id_rsa": "no .pub",
             "old_rsa": "weak +1",
         }
+
+
+async def test_narrowing_the_terminal_keeps_the_selection_and_drops_two_columns(
+    ssh_dir: Path,
+) -> None:
+    install_app_keys(ssh_dir)
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        table = screen.query_one("KeyTable")
+        assert "SHA256" in table.columns_shown
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "SHA256" not in table.columns_shown)
+        await pilot.pause()
+        assert table.selected_name == "id_ed25519" and table.row_count == len(ALL)
+        assert [str(c.label) for c in table.columns.values()][-1] == "Problems"
+        await pilot.resize_terminal(120, 36)
+        await wait_for(pilot, lambda: "SHA256" in table.columns_shown)
+        await pilot.pause()
+        assert table.selected_name == "id_ed25519"

@@ -92,14 +92,18 @@ class KeyTable(DataTable[str | Text]):
         self._keep: str | None = None  # the selected file across a change of columns
 
     def on_mount(self) -> None:
-        self._set_columns(COLUMNS)
+        self._set_columns(self._wanted_columns())
+
+    def _wanted_columns(self) -> tuple[str, ...]:
+        width = self.size.width or self.app.size.width  # before the first layout: the app's
+        return COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
 
     def on_resize(self) -> None:
-        wanted = COLUMNS if self.size.width >= WIDE_FROM else NARROW_COLUMNS
-        if wanted != self.columns_shown and self._shown is not None:
-            entries, agent = self._shown
-            self._set_columns(wanted)
-            self.show(entries, agent)
+        if self._wanted_columns() != self.columns_shown:
+            shown = self._shown
+            self._set_columns(self._wanted_columns())
+            if shown is not None:
+                self.show(*shown)
 
     def _set_columns(self, names: tuple[str, ...]) -> None:
         current = self.selected_name
@@ -113,6 +117,8 @@ class KeyTable(DataTable[str | Text]):
     def show(self, entries: Iterable[KeyEntry], agent: frozenset[str] = frozenset()) -> None:
         """Replace the rows, keeping the cursor on the same file when it is still listed."""
         entries = tuple(entries)
+        if self.is_mounted and self._wanted_columns() != self.columns_shown:
+            self._set_columns(self._wanted_columns())  # resized before the first rows came
         if (entries, agent) == self._shown:
             return  # nothing changed (a rescan after a poll, say): keep the rows as they are
         self._shown = (entries, agent)
