@@ -19,7 +19,39 @@ from tui.screens.keys import KeysScreen
 from tui.widgets.key_details import home_relative
 
 
-class SshDeckApp(App[None]):
+class NoLocalsCrashReport(App[None]):
+    """The one place sshdeck leans on a private Textual API: ``App._fatal_error``.
+
+    Textual prints a crash report on exit with every frame's local variables
+    (``Traceback(show_locals=True)``); a crash in a screen holding a passphrase, password or
+    API key would print it on the terminal. No public setting turns that off, so this override
+    draws the same report without locals (Textual 8.2.8's ``App._fatal_error`` otherwise).
+
+    ``tests/ui/test_security.py`` fails loudly when Textual changes the private methods this
+    relies on (it records their source's SHA-256 in ``TEXTUAL_PRIVATE_SOURCES``) and proves
+    the behaviour (a canary passphrase in a local never reaches the terminal).
+    """
+
+    #: SHA-256 of the dedented source of the Textual methods this override was checked against.
+    TEXTUAL_PRIVATE_SOURCES = {
+        "_fatal_error": "bf3dcc000252fdfd2f0900343814c236cb66b94bf9657d9246ed42c1fff9c6b2",
+        "_handle_exception": "ee684ee67163e360eeb42cc1c87fbd220e811de3606f6f8b7d94db7183aeb376",
+    }
+
+    def _fatal_error(self) -> None:
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
+
+class SshDeckApp(NoLocalsCrashReport):
     CSS_PATH = "app.tcss"
     TITLE = "sshdeck"
     COMMANDS = App.COMMANDS | {KeyCommands}
@@ -67,21 +99,6 @@ class SshDeckApp(App[None]):
         if isinstance(screen, KeysScreen) and any(b.action == action for b in screen.all_actions()):
             return screen.check_action(action, parameters)
         return super().check_action(action, parameters)
-
-    def _fatal_error(self) -> None:
-        """Textual's crash report, without local variables: Textual's own shows every frame's
-        locals, and a crash in a screen holding a passphrase, password or API key would print it
-        on the terminal. Same report otherwise (Textual 8.2.8 ``App._fatal_error``)."""
-        import rich
-        from rich.segment import Segments
-        from rich.traceback import Traceback
-
-        self.bell()
-        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(
-            Segments(self.console.render(traceback, self.console.options))
-        )
-        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

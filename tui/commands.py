@@ -12,6 +12,9 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.markup import escape
+
+from tui.core.text import visible
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ def unavailable_reason(screen: object, action: str) -> str:
     """One sentence: why ``action`` does not apply right now on the key list."""
     selected = getattr(screen, "selected", None)
     if action == "agent" and getattr(screen, "agent_message", None):
-        return str(screen.agent_message)  # type: ignore[attr-defined]
+        return visible(str(screen.agent_message))  # type: ignore[attr-defined]
     if action == "undo_delete":
         return "Nothing to restore: no key pair was deleted in this session."
     if action == "clear_filter":
@@ -53,7 +56,11 @@ class KeyCommands(Provider):
             help_text = binding.tooltip
             if not enabled:
                 help_text = f"{binding.tooltip} — not available: {unavailable_reason(screen, binding.action)}"
-            found.append(PaletteAction(binding.description, binding.action, help_text, enabled))
+            # the palette reads a help line as markup: escaped, so a reason naming a file or an
+            # agent's error text shows as typed
+            found.append(
+                PaletteAction(binding.description, binding.action, escape(help_text), enabled)
+            )
         return found
 
     def _callback(self, command: PaletteAction) -> Callable[[], object]:
@@ -61,7 +68,10 @@ class KeyCommands(Provider):
         if command.enabled:
             return partial(screen.run_action, command.action)
         return partial(
-            screen.notify, unavailable_reason(screen, command.action), severity="warning"
+            screen.notify,
+            unavailable_reason(screen, command.action),
+            severity="warning",
+            markup=False,
         )
 
     @staticmethod

@@ -21,6 +21,15 @@ async def _drive_list(pilot: Any) -> None:
     await select(pilot, "id_rsa")
 
 
+def _prepare_open_key(home: Path) -> None:
+    install_app_keys(home / ".ssh")
+    (home / ".ssh" / "id_ed25519").chmod(0o644)  # a problem for the Problems column to name
+
+
+async def _drive_narrow(pilot: Any) -> None:
+    await select(pilot, "id_ed25519")
+
+
 async def _drive_help(pilot: Any) -> None:
     await loaded(pilot)
     await pilot.press("question_mark")
@@ -38,6 +47,13 @@ SCENES = [
         _drive_list,
         _prepare,
         (120, 36),
+    ),
+    Scene(
+        "keys-list-80x24",
+        "The key list in an 80×24 terminal: problems named, ? Help and q Quit in the footer",
+        _drive_narrow,
+        _prepare_open_key,
+        (80, 24),
     ),
     Scene("keys-help", "Every key binding (press ?)", _drive_help, _prepare, (120, 40)),
     Scene("keys-empty", "First start: no ~/.ssh yet", _drive_empty, None, (100, 24)),

@@ -77,3 +77,29 @@ def rendered_text(widget: Any, width: int = 80) -> str:
     console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
     console.print(widget.content)
     return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The screen as plain text lines, read back from ``app.export_screenshot()`` (the SVG a
+    snapshot test stores): what a person sees, cell for cell, without colours."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    width, height = app.size
+    lines = [[" "] * width for _ in range(height)]
+    pattern = (
+        r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
+        r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>'
+    )
+    spans = re.findall(pattern, svg)
+    # the narrowest cell width: every span's length divided by its characters
+    char_width = min(
+        float(length) / len(html.unescape(text)) for _, length, _, text in spans if text.strip()
+    )
+    for x, _, row, text in spans:
+        column = round(float(x) / char_width)
+        for offset, ch in enumerate(html.unescape(text).replace("\xa0", " ")):
+            if int(row) < height and column + offset < width:
+                lines[int(row)][column + offset] = ch
+    return ["".join(line).rstrip() for line in lines]

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.keyfactory import keygen
-from tests.ui.app_keys import install_app_keys, loaded, rendered_text, select, type_text, wait_for
+from tests.ui.app_keys import (
+    install_app_keys,
+    loaded,
+    rendered_text,
+    screen_lines,
+    select,
+    type_text,
+    wait_for,
+)
 from tui.app import make_app
 from tui.messages import KeyGenerated
 from tui.screens import tester
@@ -90,6 +98,32 @@ async def test_file_changes_and_new_keys_are_noticed(ssh_dir: Path) -> None:
         )
 
 
+async def test_at_80x24_the_footer_keeps_help_and_quit_and_headers_are_words(
+    ssh_dir: Path,
+) -> None:
+    install_app_keys(ssh_dir)
+    (ssh_dir / "id_ed25519").chmod(0o644)
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "id_ed25519")
+        await pilot.pause()
+        lines = screen_lines(app)
+        footer = lines[-1]
+        assert footer.rstrip().endswith("q Quit ? Help"), footer
+        assert "n New" in footer and "d Delete" in footer and "f Fix" in footer
+        header = lines[1].split()
+        assert header == ["File", "Type", "Comment", "Locked", "Agent", "Problems"], header
+        assert any("id_ed25519" in line and "open 0644 +1" in line for line in lines)
+        await pilot.press("r")  # left out of the footer at 80 columns, and still works
+        await wait_for(pilot, lambda: any("Rescanning" in n.message for n in app._notifications))
+    async with make_app(ssh_dir).run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        lines = screen_lines(pilot.app)
+        assert lines[1].split()[:4] == ["File", "Type", "Bits", "SHA256"]
+        for words in ("p Passphrase", "e Comment", "a Agent", "r Rescan", "q Quit", "? Help"):
+            assert words in lines[-1]
+
+
 def test_snapshot_key_list(ssh_dir: Path, snap_compare: Any) -> None:
     install_app_keys(ssh_dir)
 
@@ -97,6 +131,16 @@ def test_snapshot_key_list(ssh_dir: Path, snap_compare: Any) -> None:
         await select(pilot, "id_rsa")
 
     assert snap_compare(make_app(ssh_dir), terminal_size=SIZE, run_before=ready)
+
+
+def test_snapshot_key_list_80x24(ssh_dir: Path, snap_compare: Any) -> None:
+    install_app_keys(ssh_dir)
+    (ssh_dir / "id_ed25519").chmod(0o644)
+
+    async def ready(pilot: Any) -> None:
+        await select(pilot, "id_ed25519")
+
+    assert snap_compare(make_app(ssh_dir), terminal_size=(80, 24), run_before=ready)
 
 
 def test_snapshot_help(ssh_dir: Path, snap_compare: Any) -> None:

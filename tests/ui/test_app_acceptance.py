@@ -228,7 +228,7 @@ async def test_wizard_makes_an_rsa_key_by_keystrokes(ssh_dir: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen))
         wizard = app.screen
         assert isinstance(wizard, WizardScreen)
-        await pilot.press("down", "down", "down", "down", "enter")  # RSA 3072
+        await pilot.press("down", "down", "down", "down", "down", "enter")  # RSA 3072
         await wait_for(pilot, lambda: wizard.step == 1)
         await pilot.press("enter", "enter")  # ~/.ssh/id_rsa, default comment
         await wait_for(pilot, lambda: wizard.step == 3)

@@ -15,7 +15,9 @@ from textual.widgets import Static
 from tests.ui.app_keys import RSA_PASSPHRASE, install_app_keys, select, type_text, wait_for
 from tui.app import make_app
 from tui.core import secrets
+from tui.screens.keys import KeysScreen
 from tui.screens.modals import ChangePassphraseScreen, ConfirmScreen, EditCommentScreen
+from tui.widgets.key_table import KeyTable
 
 RSA_SHA256 = "SHA256:5tvEGDD4h5RG/HzI450SagIZNdZ9dqp4LkGeBWDysls"
 
@@ -207,3 +209,78 @@ async def test_removing_the_passphrase_needs_a_second_enter(ssh_dir: Path) -> No
             pilot, lambda: app.screen is screen and _notified(app, "without a passphrase")
         )
         assert _opens(ssh_dir / "id_rsa", "")
+
+
+async def test_a_key_deleted_while_its_comment_dialog_is_open_is_a_notification(
+    ssh_dir: Path,
+) -> None:
+    """Another program deletes the pair while the dialog is open: saving says so in a
+    notification (the core's sentence), the list drops the key, the app stays up (it used to
+    end with WorkerFailed)."""
+    install_app_keys(ssh_dir, ("id_ed25519", "id_rsa"))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen: KeysScreen = await select(pilot, "id_ed25519")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditCommentScreen))
+        (ssh_dir / "id_ed25519").unlink()
+        (ssh_dir / "id_ed25519.pub").unlink()
+        await type_text(pilot, "x")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _notified(app, "does not exist"))
+        assert app.is_running and app.screen is screen
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "id_ed25519" in errors[0].message
+        await wait_for(pilot, lambda: screen.query_one(KeyTable).row_count == 1)
+        assert not (ssh_dir / "id_ed25519").exists()  # nothing written in its place
+        await pilot.press("e")  # the screen still works: the next key's dialog opens
+        await wait_for(pilot, lambda: isinstance(app.screen, EditCommentScreen))
+        await pilot.press("escape")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+
+
+async def test_a_key_deleted_before_delete_is_confirmed_is_a_notification(
+    ssh_dir: Path,
+) -> None:
+    """The same race for delete: the pair vanished while the confirmation was open."""
+    install_app_keys(ssh_dir, ("id_ed25519", "id_rsa"))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen: KeysScreen = await select(pilot, "id_rsa")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        (ssh_dir / "id_rsa").unlink()
+        (ssh_dir / "id_rsa.pub").unlink()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _notified(app, "nothing to delete"))
+        assert app.is_running and app.screen is screen
+        assert not screen.undo_count  # nothing was moved: nothing to undo
+        await wait_for(pilot, lambda: screen.query_one(KeyTable).row_count == 1)
+
+
+async def test_a_key_without_a_passphrase_offers_to_add_one(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("deploy_ecdsa",))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "deploy_ecdsa")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangePassphraseScreen))
+        modal = app.screen
+        assert str(modal.query_one(".title", Static).content) == "Add a passphrase to deploy_ecdsa"
+        assert str(modal.query_one("#ok").label) == "Add"  # type: ignore[attr-defined]
+        assert not modal.query("#current")  # there is no current one to ask for
+        await pilot.press("enter", "enter")  # empty: refused, nothing to remove
+        assert app.screen is modal
+        assert "Type the passphrase twice" in str(modal.query_one("#message", Static).content)
+        await _change_fields(pilot, "fresh pass", "fresh pass")
+        await wait_for(pilot, lambda: app.screen is screen and _notified(app, "was added"))
+        assert _opens(ssh_dir / "deploy_ecdsa", "fresh pass")
+
+
+async def _change_fields(pilot, new: str, confirm: str) -> None:  # type: ignore[no-untyped-def]
+    await type_text(pilot, new)
+    await pilot.press("tab")
+    await type_text(pilot, confirm)
+    await pilot.press("enter")

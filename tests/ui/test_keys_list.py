@@ -34,7 +34,7 @@ async def test_rows_sorted_details_and_randomart(ssh_dir: Path) -> None:
     async with app.run_test(size=(140, 45)) as pilot:
         screen = await loaded(pilot)
         table = screen.query_one("KeyTable")
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == list(ALL)
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == list(ALL)
         await select(pilot, "id_rsa")
         assert _keygen_art(ssh_dir / "id_rsa.pub") in rendered_text(
             screen.query_one("#details-art")
@@ -51,7 +51,8 @@ async def test_rows_sorted_details_and_randomart(ssh_dir: Path) -> None:
         assert screen.selected.name == "id_ed25519"
         details = rendered_text(screen.query_one("#details-body"), width=120)
         assert "unencrypted-private-key" not in details  # messages, not codes
-        assert "has no passphrase" in details and "fix: sshdeck passwd -f" in details
+        assert "has no passphrase" in details
+        assert "fix: press p to add a passphrase" in details  # the app's key, not a CLI flag
         await pilot.press("j")
         details = rendered_text(screen.query_one("#details-body"), width=120)
         assert "alice, admin" in details and "forever" in details  # the certificate
@@ -73,7 +74,7 @@ async def test_filter_by_file_comment_type_fingerprint(ssh_dir: Path) -> None:
             await pilot.press("slash")
             await type_text(pilot, needle)
             await pilot.press("enter")
-            rows = [table.get_row_at(i)[0] for i in range(table.row_count)]
+            rows = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
             assert rows == expected, needle
             assert screen.selected is not None and screen.selected.name == expected[0]
             await pilot.press("escape")
@@ -129,3 +130,69 @@ async def test_greyed_out_actions(ssh_dir: Path) -> None:
         assert screen.active_bindings["p"].enabled and screen.active_bindings["e"].enabled
         assert not screen.active_bindings["a"].enabled  # no agent in tests unless asked
         assert "no ssh-agent" in str(screen.query_one("#status").content)
+
+
+async def test_a_greyed_out_key_says_why(ssh_dir: Path) -> None:
+    install_app_keys(ssh_dir, ("github.pub", "id_rsa"))
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "github.pub")  # a public key alone
+        await pilot.press("p")
+        await wait_for(pilot, lambda: bool(app._notifications))
+        assert app.screen is screen  # nothing opened
+        (note,) = list(app._notifications)
+        assert note.severity == "warning" and note.message.startswith("Passphrase: ")
+        assert "public key without its private key" in note.message
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: len(app._notifications) == 2)
+        assert "Nothing to restore" in list(app._notifications)[-1].message
+        await pilot.press("escape")  # no filter to clear: escape stays quiet
+        await pilot.pause()
+        assert len(app._notifications) == 2
+        await pilot.press("slash")  # in the filter box a letter is typed, not explained
+        await type_text(pilot, "p")
+        await pilot.pause()
+        assert len(app._notifications) == 2 and app.keys_screen.filter_text == "p"
+
+
+async def test_problems_column_names_the_problem(ssh_dir: Path, tmp_path: Path) -> None:
+    from tests.keyfactory import keygen
+
+    install_app_keys(ssh_dir, ("id_ed25519", "deploy_ecdsa", "id_rsa"))
+    (ssh_dir / "id_ed25519").chmod(0o644)  # open, and no passphrase either
+    (ssh_dir / "id_rsa.pub").unlink()
+    keygen(ssh_dir / "old_rsa", "rsa", 1024)
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one("KeyTable")
+        problems = {
+            str(table.get_row_at(i)[0]): str(table.get_row_at(i)[-1])
+            for i in range(table.row_count)
+        }
+        assert problems == {
+            "deploy_ecdsa": "no passphrase",
+            "id_ed25519": "open 0644 +1",
+            "id_rsa": "no .pub",
+            "old_rsa": "weak +1",
+        }
+
+
+async def test_narrowing_the_terminal_keeps_the_selection_and_drops_two_columns(
+    ssh_dir: Path,
+) -> None:
+    install_app_keys(ssh_dir)
+    app = make_app(ssh_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        table = screen.query_one("KeyTable")
+        assert "SHA256" in table.columns_shown
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "SHA256" not in table.columns_shown)
+        await pilot.pause()
+        assert table.selected_name == "id_ed25519" and table.row_count == len(ALL)
+        assert [str(c.label) for c in table.columns.values()][-1] == "Problems"
+        await pilot.resize_terminal(120, 36)
+        await wait_for(pilot, lambda: "SHA256" in table.columns_shown)
+        await pilot.pause()
+        assert table.selected_name == "id_ed25519"

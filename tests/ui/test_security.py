@@ -136,3 +136,28 @@ async def test_a_changed_host_key_stops_the_tester_with_no_way_to_trust_it(
         assert not isinstance(app.screen, ConfirmScreen)
         asked.cancel()
     assert known.read_bytes() == before
+
+
+def test_the_private_textual_crash_hook_is_the_one_checked() -> None:
+    """tui.app overrides Textual's private ``App._fatal_error`` (its only private API) so a crash
+    report shows no locals. When Textual changes that method, or the ``_handle_exception`` that
+    calls it, this fails: re-read both, adapt ``NoLocalsCrashReport`` and record the new hashes."""
+    import hashlib
+    import inspect
+    import textwrap
+
+    from textual.app import App
+
+    from tui.app import NoLocalsCrashReport, SshDeckApp
+
+    assert issubclass(SshDeckApp, NoLocalsCrashReport)
+    for name, recorded in NoLocalsCrashReport.TEXTUAL_PRIVATE_SOURCES.items():
+        upstream = getattr(App, name, None)
+        assert upstream is not None, f"Textual no longer has App.{name}: see tui/app.py"
+        source = textwrap.dedent(inspect.getsource(upstream))
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        assert digest == recorded, (
+            f"Textual changed App.{name}; check NoLocalsCrashReport in tui/app.py against it "
+            f"and record {digest}"
+        )
+    assert "self._fatal_error()" in inspect.getsource(App._handle_exception)

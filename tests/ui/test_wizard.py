@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
-import shutil
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +16,11 @@ import pytest
 from keyring.backends import fail
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from scripts.scenes.wizard import fixed_key, steady_cursors
 from tests.keyfactory import keygen
+from tests.ui.app_keys import screen_lines
 from tui.core import generate, secrets, trash
 from tui.core.errors import WriteError
 from tui.core.private import open_private_key_file
@@ -38,10 +36,6 @@ from tui.screens.wizard_model import (
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SIZE = (110, 42)
-#: Snapshot tests show paths on screen, so they use this fixed folder (under a lock: two test
-#: runs on one machine must not share it at the same time).
-SNAP_ROOT = Path("/tmp/sshdeck-wizard-snapshots")
-SNAP_DIR = SNAP_ROOT / "home" / "me" / ".ssh"
 
 
 class _Host(App[None]):
@@ -200,8 +194,9 @@ async def test_whole_wizard_by_keystrokes_makes_a_key_ssh_keygen_reads(ssh_dir: 
         ).stdout.splitlines()
         fingerprint = listing[0].split()[1]
         art = "\n".join(listing[1:])
-        assert f"Your identification has been saved in {private}" in shown
-        assert f"Your public key has been saved in {public}" in shown
+        # ~/ for the home folder, as in the key list
+        assert "Your identification has been saved in ~/.ssh/id_ed25519\n" in shown
+        assert "Your public key has been saved in ~/.ssh/id_ed25519.pub" in shown
         assert f"The key fingerprint is:\n{fingerprint} alice@laptop\n" in shown
         assert f"The key's randomart image is:\n{art}" in shown
         assert listing[0] in text_of(screen, "#summary")
@@ -229,7 +224,7 @@ async def test_ecdsa_by_arrow_keys_into_a_missing_folder(isolated_home: Path) ->
         await pilot.press("down", "down", "enter")  # ECDSA 384
         screen = wizard(pilot)
         assert screen.query_one("#file-name", Input).value == "id_ecdsa"
-        assert str(folder / "id_ecdsa") in text_of(screen, "#file-paths")
+        assert "~/newkeys/id_ecdsa" in text_of(screen, "#file-paths")
         assert "will be created" in text_of(screen, "#dir-note")
         assert not folder.exists()
         await pilot.press("enter", "enter")
@@ -248,7 +243,7 @@ async def test_ecdsa_by_arrow_keys_into_a_missing_folder(isolated_home: Path) ->
 async def test_no_passphrase_only_by_the_explicit_checkbox_rsa_3072(ssh_dir: Path) -> None:
     app = _Host(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await to_passphrase_step(pilot, downs=4)  # RSA 3072
+        await to_passphrase_step(pilot, downs=5)  # RSA 3072
         screen = wizard(pilot)
         await pilot.press("enter", "enter")  # empty passphrase and confirmation
         assert screen.step == 3
@@ -337,7 +332,7 @@ async def test_existing_public_key_alone_also_blocks(ssh_dir: Path) -> None:
         await pilot.press("enter", "enter")
         screen = wizard(pilot)
         assert screen.step == 1
-        assert f"{ssh_dir / 'id_ed25519.pub'} already exists" in text_of(screen, "#file-error")
+        assert "~/.ssh/id_ed25519.pub already exists" in text_of(screen, "#file-error")
 
 
 async def test_a_file_that_appears_meanwhile_is_not_replaced(ssh_dir: Path) -> None:
@@ -406,7 +401,7 @@ async def test_escape_cancels_generation_and_leaves_no_file(
     monkeypatch.setattr(generate, "generate_private_key", slow)
     app = _Host(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await to_passphrase_step(pilot, downs=5)  # RSA 4096
+        await to_passphrase_step(pilot, downs=6)  # RSA 4096
         await type_passphrases(pilot, "ab", "ab")
         await pilot.press("enter")
         screen = wizard(pilot)
@@ -545,48 +540,136 @@ async def test_n_in_the_app_opens_the_wizard_on_its_directory(ssh_dir: Path) -> 
     assert (ssh_dir / "id_ed25519").exists()
 
 
+# -- as a new user would try it (issue 12, item 7) ---------------------------------------------
+
+
+def test_rsa_is_offered_at_2048_3072_and_4096() -> None:
+    rsa = [c.bits for c in KEY_CHOICES if c.key_type == "rsa"]
+    assert rsa == [2048, 3072, 4096]
+
+
+async def test_the_type_step_says_stratos_documents_rsa(ssh_dir: Path) -> None:
+    async with _Host(ssh_dir).run_test(size=(80, 24)) as pilot:
+        lines = screen_lines(pilot.app)
+        note = [line for line in lines if "Stratos for Power" in line]
+        assert note and "RSA" in note[0], lines
+        assert any("RSA 4096" in line for line in lines)  # every choice fits at 80x24
+        assert any("enter next" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("downs", "said"),
+    [(0, "Generating an Ed25519 key"), (1, "Generating a 256-bit ECDSA key")],
+)
+async def test_generating_says_the_kind_of_key(ssh_dir: Path, downs: int, said: str) -> None:
+    async with _Host(ssh_dir).run_test(size=SIZE) as pilot:
+        await to_passphrase_step(pilot, downs=downs)
+        screen = wizard(pilot)
+        screen.query_one("#no-passphrase", Checkbox).value = True
+        await pilot.pause()
+        screen.query_one("#generate").focus()
+        await pilot.press("enter")
+        await wait_for_step(pilot, 5)
+        assert said in text_of(screen, "#generating-text")
+        assert "for ~/.ssh/id_" in text_of(screen, "#generating-text")
+
+
+async def test_file_warnings_clear_as_soon_as_the_name_changes(ssh_dir: Path) -> None:
+    keygen(ssh_dir / "id_ed25519", "ed25519")
+    async with _Host(ssh_dir).run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "enter")
+        screen = wizard(pilot)
+        assert "already exists" in text_of(screen, "#file-error")
+        assert "A key pair with this name exists" in text_of(screen, "#dir-note")
+        await pilot.press("end", "slash")  # "id_ed25519/": a bad name, and not the pair
+        assert text_of(screen, "#file-error") == ""
+        assert text_of(screen, "#dir-note") == ""
+        await pilot.press("enter")
+        assert "without '/'" in text_of(screen, "#file-error")
+        await pilot.press("backspace", "2")  # "id_ed255192": fine, and free
+        assert text_of(screen, "#file-error") == ""
+        assert text_of(screen, "#dir-note") == ""
+        assert "~/.ssh/id_ed255192" in text_of(screen, "#file-paths")
+
+
+async def test_a_comment_error_clears_when_the_comment_changes(ssh_dir: Path) -> None:
+    async with _Host(ssh_dir).run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "enter")
+        screen = wizard(pilot)
+        screen.query_one("#comment", Input).value = "me\u202etxt.exe"  # a pasted bidi override
+        await pilot.press("enter")
+        assert screen.step == 2 and "control characters" in text_of(screen, "#comment-error")
+        await pilot.press("backspace")
+        assert text_of(screen, "#comment-error") == ""
+
+
+async def test_at_80_columns_every_next_step_button_fits(
+    ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generate, "generate_private_key", fixed_key)
+    async with _Host(ssh_dir).run_test(size=(80, 24)) as pilot:
+        await to_passphrase_step(pilot, comment="me@laptop")
+        screen = wizard(pilot)
+        screen.query_one("#no-passphrase", Checkbox).value = True
+        await pilot.pause()
+        screen.query_one("#generate").focus()
+        await pilot.press("enter")
+        await wait_for_step(pilot, 5)
+        buttons = list(screen.query("#next-steps Button").results(Button))
+        assert len(buttons) == 5
+        for button in buttons:
+            button.focus()
+            await pilot.pause()
+            region = button.region
+            assert region.width >= len(str(button.label)) and region.right <= 80, button.id
+
+
 # -- snapshots -------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def snap_dir() -> Iterator[Path]:
-    """The fixed folder the snapshots show, empty, for this test alone."""
-    SNAP_ROOT.mkdir(exist_ok=True)
-    with open(SNAP_ROOT.parent / "sshdeck-wizard-snapshots.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        shutil.rmtree(SNAP_ROOT / "home", ignore_errors=True)
-        try:
-            yield SNAP_DIR
-        finally:
-            shutil.rmtree(SNAP_ROOT / "home", ignore_errors=True)
+def snap_dir(isolated_home: Path) -> Path:
+    """The folder the snapshots show: ~/.ssh of the test's HOME, not made yet (the wizard
+    makes it). The screen shows it as ~/.ssh, so the snapshots do not depend on the path."""
+    return isolated_home / ".ssh"
 
 
-def test_snapshot_type_step(snap_compare: Any, snap_dir: Path) -> None:
-    assert snap_compare(_Host(snap_dir), terminal_size=SIZE, press=["down", "up"])
+#: a classic terminal and a common window
+SNAP_SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 
 
-def test_snapshot_file_step_with_a_bad_name(snap_compare: Any, snap_dir: Path) -> None:
+@SNAP_SIZES
+def test_snapshot_type_step(snap_compare: Any, snap_dir: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(_Host(snap_dir), terminal_size=size, press=["down", "up"])
+
+
+@SNAP_SIZES
+def test_snapshot_file_step_with_a_bad_name(
+    snap_compare: Any, snap_dir: Path, size: tuple[int, int]
+) -> None:
     async def drive(pilot: Pilot[Any]) -> None:
         steady_cursors(pilot)
         await pilot.press("enter")
         await clear_and_type(pilot, "id_ed25519.pub")
         await pilot.press("enter")
 
-    assert snap_compare(_Host(snap_dir), terminal_size=SIZE, run_before=drive)
+    assert snap_compare(_Host(snap_dir), terminal_size=size, run_before=drive)
 
 
-def test_snapshot_passphrase_step(snap_compare: Any, snap_dir: Path) -> None:
+@SNAP_SIZES
+def test_snapshot_passphrase_step(snap_compare: Any, snap_dir: Path, size: tuple[int, int]) -> None:
     async def drive(pilot: Pilot[Any]) -> None:
         steady_cursors(pilot)
         await to_passphrase_step(pilot, comment="me@laptop")
         await type_passphrases(pilot, "tulip", "tulipz")
         await pilot.pause(0.6)  # longer than a blink: the cursor must still show
 
-    assert snap_compare(_Host(snap_dir), terminal_size=SIZE, run_before=drive)
+    assert snap_compare(_Host(snap_dir), terminal_size=size, run_before=drive)
 
 
+@SNAP_SIZES
 def test_snapshot_result(
-    snap_compare: Any, snap_dir: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Any, snap_dir: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
     monkeypatch.setattr(generate, "generate_private_key", fixed_key)
 
@@ -599,4 +682,4 @@ def test_snapshot_result(
         with contextlib.suppress(Exception):
             wizard(pilot).query_one("#done").focus()
 
-    assert snap_compare(_Host(snap_dir), terminal_size=SIZE, run_before=drive)
+    assert snap_compare(_Host(snap_dir), terminal_size=size, run_before=drive)

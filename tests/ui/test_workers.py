@@ -44,3 +44,23 @@ async def test_any_other_error_is_reported_and_the_app_lives() -> None:
     messages = await _messages(RuntimeError("secret-canary"), thread=False)
     assert len(messages) == 1 and "RuntimeError" in messages[0]
     assert "secret-canary" not in messages[0]
+
+
+def test_the_key_screens_declare_workers_with_the_wrapper() -> None:
+    """Every worker of the key list, its flows and the wizard goes through tui.workers.work."""
+    import ast
+    import inspect
+
+    from tui.screens import key_actions, keys, wizard
+
+    for module in (keys, key_actions, wizard):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {
+            (node.module, alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert ("tui.workers", "work") in imported, module.__name__
+        assert ("textual", "work") not in imported, module.__name__
+        assert "textual.work" not in inspect.getsource(module), module.__name__

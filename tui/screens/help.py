@@ -53,7 +53,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static("sshdeck keys", classes="title")
             yield Static(bindings_table(bindings))
             yield Static(
-                "Greyed-out keys in the footer do not apply to the selected key. Press escape to close.",
+                "Greyed-out keys in the footer do not apply to the selected key; pressing one says "
+                "why. A narrow footer leaves some keys out: all of them are here, and all work. "
+                "Press escape to close.",
                 classes="hint",
             )
 

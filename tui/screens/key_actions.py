@@ -1,8 +1,11 @@
 """The key list's flows that change something: passphrase, comment, agent, delete, fix.
 
-Each flow is an async worker: it asks through modals (``push_screen_wait``), runs the core in a
-thread (bcrypt and file IO), and ends with a notification carrying the core's sentence. The
-keyring is tried before any passphrase prompt; a passphrase is stored only when asked.
+Each flow is an async worker (``tui.workers.work``): it asks through modals
+(``push_screen_wait``), runs the core in a thread (bcrypt and file IO), and ends with a
+notification. A failure (the core's ``SshDeckError``, an ``OSError``, or a key deleted by
+another program while its dialog was open) becomes a notification with its sentence; the app
+stays up. The keyring is tried before any passphrase prompt; a passphrase is stored only when
+asked. Names and comments are shown with ``visible`` escapes, never as markup.
 """
 
 from __future__ import annotations
@@ -10,14 +13,13 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
 from tui.core import agent as agent_core
 from tui.core import secrets
-from tui.core.errors import SshDeckError, WrongPassphrase
+from tui.core.errors import WrongPassphrase
 from tui.core.generate import change_comment, change_passphrase
 from tui.core.private import OpenedKey, open_private_key_file
 from tui.core.scan import FIXABLE, KeyEntry, fix_problem
+from tui.core.text import visible
 from tui.core.trash import TrashRecord, move_to_trash, restore
 from tui.screens.modals import (
     AgentAddScreen,
@@ -27,6 +29,7 @@ from tui.screens.modals import (
 )
 from tui.screens.passphrase import AskPassphrase
 from tui.widgets.key_details import home_relative, home_tilde
+from tui.workers import work
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -49,8 +52,9 @@ class KeyActions(_Base):
         def refresh_agent(self) -> Any: ...
         def select_after_scan(self, name: str) -> None: ...
 
-    def _fail(self, exc: Exception) -> None:
-        self.notify(str(exc), severity="error", timeout=8)
+    def _say(self, text: str, severity: str = "information") -> None:
+        """A notification of the flow's outcome: plain text, never markup (it names a key)."""
+        self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     async def unlock(self, entry: KeyEntry, why: str) -> tuple[OpenedKey, str | None] | None:
         """Open the private key: no passphrase, the keyring's, or one typed (asked again if wrong)."""
@@ -95,7 +99,9 @@ class KeyActions(_Base):
         ask_current = bool(entry.encrypted) and stored is None
         while True:
             answer = await self.app.push_screen_wait(
-                ChangePassphraseScreen(entry.name, ask_current, reason, error)
+                ChangePassphraseScreen(
+                    entry.name, ask_current, reason, error, has_passphrase=entry.encrypted is True
+                )
             )
             if answer is None:
                 return
@@ -105,19 +111,18 @@ class KeyActions(_Base):
             except WrongPassphrase as exc:
                 error, ask_current = str(exc), True
                 continue
-            except SshDeckError as exc:
-                self._fail(exc)
-                return
             break
         if answer.new and (answer.remember or stored is not None):
             await asyncio.to_thread(secrets.store_passphrase, sha, answer.new)
         elif not answer.new and stored is not None:
             await asyncio.to_thread(secrets.forget_passphrase, sha)
+        name = visible(entry.name)
         if answer.new:
             kept = " and saved in the keyring" if answer.remember else ""
-            self.notify(f"The passphrase of {entry.name} was changed{kept}.")
+            done = "was changed" if entry.encrypted else "was added"
+            self._say(f"The passphrase of {name} {done}{kept}.")
         else:
-            self.notify(f"{entry.name} is now stored without a passphrase.", severity="warning")
+            self._say(f"{name} is now stored without a passphrase.", severity="warning")
         self.rescan()
 
     # --- comment --------------------------------------------------------------------------
@@ -137,11 +142,10 @@ class KeyActions(_Base):
             return
         try:
             await asyncio.to_thread(change_comment, entry.path, comment, opened[1])
-        except SshDeckError as exc:
-            self._fail(exc)
-            return
-        self.notify(f"The comment of {entry.name} is now {comment or '(none)'}.")
-        self.rescan()
+        finally:
+            self.rescan()  # also when the key was deleted meanwhile: the list drops it
+        shown = visible(comment) if comment else "(none)"
+        self._say(f"The comment of {visible(entry.name)} is now {shown}.")
 
     # --- agent ----------------------------------------------------------------------------
 
@@ -151,10 +155,11 @@ class KeyActions(_Base):
 
     @work(exclusive=True, group="key-action")
     async def agent_flow(self, entry: KeyEntry) -> None:
+        name = visible(entry.name)
         try:
             if entry.public.sha256 in self.agent_keys:
                 await agent_core.remove_key(entry.public)
-                self.notify(f"Removed {entry.name} from the ssh-agent.")
+                self._say(f"Removed {name} from the ssh-agent.")
             else:
                 if entry.path is None:
                     return
@@ -179,10 +184,9 @@ class KeyActions(_Base):
                 if choice.remember and opened[1]:
                     await asyncio.to_thread(secrets.store_passphrase, sha, opened[1])
                 until = f" for {choice.lifetime} seconds" if choice.lifetime else ""
-                self.notify(f"Added {entry.name} to the ssh-agent{until}.")
-        except SshDeckError as exc:
-            self._fail(exc)
-        self.refresh_agent()
+                self._say(f"Added {name} to the ssh-agent{until}.")
+        finally:
+            self.refresh_agent()
 
     # --- delete and restore ---------------------------------------------------------------
 
@@ -196,7 +200,7 @@ class KeyActions(_Base):
         names = "\n".join(home_relative(p) for p in files)
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(
-                f"Delete {entry.name}?",
+                f"Delete {visible(entry.name)}?",
                 "These files move to the trash folder; ctrl+z brings them back while sshdeck is open.",
                 names,
                 confirm_label="Delete",
@@ -207,13 +211,11 @@ class KeyActions(_Base):
             return
         try:
             record = await asyncio.to_thread(move_to_trash, files)
-        except SshDeckError as exc:
-            self._fail(exc)
-            return
+        finally:
+            self.rescan()
         self.trash.append(record)
         self.undo_count = len(self.trash)
-        self.notify(f"Moved {entry.name} to the trash; ctrl+z restores it.")
-        self.rescan()
+        self._say(f"Moved {visible(entry.name)} to the trash; ctrl+z restores it.")
 
     def action_undo_delete(self) -> None:
         if self.trash:
@@ -222,14 +224,10 @@ class KeyActions(_Base):
     @work(exclusive=True, group="key-action")
     async def restore_flow(self) -> None:
         record = self.trash[-1]
-        try:
-            restored = await asyncio.to_thread(restore, record)
-        except SshDeckError as exc:
-            self._fail(exc)
-            return
+        restored = await asyncio.to_thread(restore, record)
         self.trash.pop()
         self.undo_count = len(self.trash)
-        self.notify(f"Restored {', '.join(home_relative(p) for p in restored)}.")
+        self._say(f"Restored {', '.join(home_relative(p) for p in restored)}.")
         self.select_after_scan(restored[0].name)
 
     # --- permission fixes -----------------------------------------------------------------
@@ -245,7 +243,7 @@ class KeyActions(_Base):
             return
         confirmed = await self.app.push_screen_wait(
             ConfirmScreen(
-                f"Fix the permissions of {entry.name}?",
+                f"Fix the permissions of {visible(entry.name)}?",
                 "\n".join(home_tilde(p.message) for p in problems),
                 "\n".join(home_tilde(p.fix) for p in problems),
                 confirm_label="Run it",
@@ -257,8 +255,6 @@ class KeyActions(_Base):
         try:
             for problem in problems:
                 await asyncio.to_thread(fix_problem, entry, problem)
-        except SshDeckError as exc:
-            self._fail(exc)
-        else:
-            self.notify("Fixed: " + "; ".join(home_tilde(p.fix) for p in problems))
-        self.rescan()
+        finally:
+            self.rescan()
+        self._say("Fixed: " + "; ".join(home_tilde(p.fix) for p in problems))

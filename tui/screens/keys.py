@@ -15,23 +15,42 @@ import os
 import sys
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui.core import agent as agent_core
 from tui.core.scan import FIXABLE, KeyEntry, ScanResult, scan_directory
+from tui.core.text import visible
 from tui.core.trash import TrashRecord
 from tui.messages import KeysChanged
 from tui.screens.key_actions import KeyActions
 from tui.widgets.key_details import KeyDetails, home_relative
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.key_table import KeyTable, matches
+from tui.workers import work
 
 POLL_SECONDS = 2.0
+#: Footer keys left out first when the terminal is narrow (80 columns); ? and q always stay.
+FOOTER_DROP_FIRST = (
+    "rescan",
+    "undo_delete",
+    "agent",
+    "comment",
+    "filter",
+    "fix",
+    "passphrase",
+    "copy",
+    "test",
+    "upload",
+    "delete",
+    "new_key",
+)
 
 
 def directory_signature(directory: Path) -> tuple[object, ...]:
@@ -114,7 +133,7 @@ class KeysScreen(KeyActions, Screen[None]):
             yield KeyDetails(id="details")
         yield Static(id="status")
         # ctrl+p is in the help screen; its footer label would push "? Help" off 120 columns.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(FOOTER_DROP_FIRST)
 
     def on_mount(self) -> None:
         self.query_one("#empty", Static).display = False
@@ -150,6 +169,28 @@ class KeysScreen(KeyActions, Screen[None]):
             boxes = self.query("#filter")
             return bool(self.filter_text) or (bool(boxes) and boxes.first().has_class("shown"))
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed-out key says why instead of doing nothing (keys a field took never get here).
+
+        Escape is left alone: with no filter set it has nothing to clear, and nothing to say.
+        """
+        from tui.commands import unavailable_reason
+
+        for binding in self.all_actions():
+            if binding.key != event.key or binding.action == "clear_filter":
+                continue
+            if self.check_action(binding.action, ()) is None:
+                event.stop()
+                event.prevent_default()
+                reason = unavailable_reason(self, binding.action)
+                self.notify(
+                    f"{binding.description}: {reason}",
+                    severity="warning",
+                    timeout=4,
+                    markup=False,
+                )
+            return
 
     @staticmethod
     def fixable(entry: KeyEntry) -> list[object]:
@@ -234,7 +275,7 @@ class KeysScreen(KeyActions, Screen[None]):
         empty.display = message is not None
         table.display = message is None
         if message is not None:
-            empty.update(message)
+            empty.update(Content(message))  # names the directory: plain text, never markup
         self.update_selected()
         self.update_status()
 
@@ -262,7 +303,7 @@ class KeysScreen(KeyActions, Screen[None]):
             parts.append("no ssh-agent")
         if self.trash:
             parts.append("ctrl+z restores the last deleted pair")
-        self.query_one("#status", Static).update("  ·  ".join(parts))
+        self.query_one("#status", Static).update(Content("  ·  ".join(parts)))
 
     def update_selected(self) -> None:
         name = self.query_one(KeyTable).selected_name
@@ -318,7 +359,7 @@ class KeysScreen(KeyActions, Screen[None]):
     def action_rescan(self) -> None:
         self.rescan()
         self.refresh_agent()
-        self.notify(f"Rescanning {home_relative(self.directory)}.", timeout=2)
+        self.notify(f"Rescanning {home_relative(self.directory)}.", timeout=2, markup=False)
 
     def action_toggle_art(self) -> None:
         self.art_hash = "md5" if self.art_hash == "sha256" else "sha256"
@@ -328,7 +369,10 @@ class KeysScreen(KeyActions, Screen[None]):
         if entry is None:
             return
         self.app.copy_to_clipboard(entry.public.line())
-        self.notify(f"Copied the public key of {entry.name} ({entry.public.sha256}).")
+        self.notify(
+            f"Copied the public key of {visible(entry.name)} ({entry.public.sha256}).",
+            markup=False,
+        )
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -3,6 +3,10 @@
 Each is a ``ModalScreen[T]`` that dismisses with its answer (None when cancelled with
 ``escape``); the screen that pushed it does the work. None of them holds a secret longer than
 it is shown: passphrases go straight back to the caller.
+
+Every text they are handed may hold a key's file name or comment, which is untrusted: they show
+it as plain text (never markup) with control characters made visible (``tui.core.text.visible``),
+so a caller cannot forget to.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.core.agent import parse_lifetime
 from tui.core.errors import InvalidArgument
+from tui.core.text import is_safe, visible
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -62,11 +67,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(visible(self.title_text), classes="title", markup=False)
             if self.detail:
-                yield Static(self.detail, classes="detail", markup=False)
+                yield Static(visible(self.detail, multiline=True), classes="detail", markup=False)
             if self.command:
-                yield Static(self.command, classes="command", markup=False)
+                yield Static(visible(self.command, multiline=True), classes="command", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, variant="error", id="confirm")
@@ -84,7 +89,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class EditCommentScreen(ModalScreen[str | None]):
-    """The new comment (one line), or None."""
+    """The new comment (one line), or None (cancelled, or left as it was).
+
+    A current comment with control characters is offered with them made visible (``\\033``);
+    submitting it unchanged changes nothing. A new comment is checked here (``problem``, the
+    wizard's check) and refused in place with the reason.
+    """
 
     DEFAULT_CSS = MODAL_CSS.format(name="EditCommentScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -93,23 +103,46 @@ class EditCommentScreen(ModalScreen[str | None]):
         super().__init__()
         self.key_name = name
         self.current = current
+        self.shown = visible(current)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Comment of {self.key_name}", classes="title")
+            yield Label(f"Comment of {visible(self.key_name)}", classes="title", markup=False)
             yield Static(
                 "Written into the private key and its .pub; servers show it in authorized_keys.",
                 classes="detail",
             )
-            yield Input(self.current, placeholder="user@host", id="comment")
+            if not is_safe(self.current):
+                yield Static(
+                    "The current comment holds control characters, shown as \\ooo escapes; "
+                    "type a new one to replace it.",
+                    classes="warning",
+                    markup=False,
+                )
+            yield Input(self.shown, placeholder="user@host", id="comment")
+            yield Static("", id="message", classes="error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", variant="primary", id="ok")
 
+    @on(Input.Changed, "#comment")
+    def _clear_message(self) -> None:
+        self.query_one("#message", Static).update("")
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
-        self.dismiss(self.query_one("#comment", Input).value.strip())
+        from tui.screens.wizard_model import comment_problem
+
+        value = self.query_one("#comment", Input).value.strip()
+        if value == self.shown.strip():
+            self.dismiss(None)  # unchanged (escaped text is not written back as the comment)
+            return
+        problem = comment_problem(value)
+        if problem is not None:
+            self.query_one("#message", Static).update(problem)
+            return
+        self.dismiss(value)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -125,29 +158,53 @@ class PassphraseChange:
 
 
 class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
-    """Current (when needed), new and confirmation; refuses a mismatch, warns on an empty one."""
+    """Current (when needed), new and confirmation; refuses a mismatch, warns on an empty one.
+
+    For a key without a passphrase (``has_passphrase=False``) it is "Add a passphrase": no
+    current one, and an empty one is refused (there is nothing to remove).
+    """
 
     DEFAULT_CSS = MODAL_CSS.format(name="ChangePassphraseScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, name: str, ask_current: bool, keyring_reason: str | None, error: str = ""
+        self,
+        name: str,
+        ask_current: bool,
+        keyring_reason: str | None,
+        error: str = "",
+        *,
+        has_passphrase: bool = True,
     ) -> None:
         super().__init__()
         self.key_name = name
-        self.ask_current = ask_current
+        self.ask_current = ask_current and has_passphrase
         self.keyring_reason = keyring_reason  # None when a secure keyring is available
         self.error = error
+        self.has_passphrase = has_passphrase
         self.empty_confirmed = False
 
     def compose(self) -> ComposeResult:
+        name = visible(self.key_name)
+        title = (
+            f"Change the passphrase of {name}"
+            if self.has_passphrase
+            else f"Add a passphrase to {name}"
+        )
+        new = "new passphrase" if self.has_passphrase else "passphrase"
         with Vertical():
-            yield Label(f"Change the passphrase of {self.key_name}", classes="title")
+            yield Label(title, classes="title", markup=False)
+            if not self.has_passphrase:
+                yield Static(
+                    "The key file is not encrypted: anyone who gets a copy can use it. "
+                    "A passphrase protects it.",
+                    classes="detail",
+                )
             if self.ask_current:
                 yield Input(password=True, placeholder="current passphrase", id="current")
-            yield Input(password=True, placeholder="new passphrase", id="new")
-            yield Input(password=True, placeholder="new passphrase again", id="confirm")
-            yield Static(self.error, id="message", classes="error")
+            yield Input(password=True, placeholder=new, id="new")
+            yield Input(password=True, placeholder=f"{new} again", id="confirm")
+            yield Static(visible(self.error), id="message", classes="error", markup=False)
             remember = Checkbox(
                 "Remember in the system keyring",
                 False,
@@ -156,10 +213,10 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
             )
             yield remember
             if self.keyring_reason:
-                yield Static(self.keyring_reason, classes="detail")
+                yield Static(visible(self.keyring_reason), classes="detail", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
-                yield Button("Change", variant="primary", id="ok")
+                yield Button("Change" if self.has_passphrase else "Add", variant="primary", id="ok")
 
     def _values(self) -> tuple[str | None, str, str]:
         current = self.query_one("#current", Input).value if self.ask_current else None
@@ -173,7 +230,7 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
         if confirm and new != confirm:
             message.set_classes("error")
             message.update("The two new passphrases do not match.")
-        elif not new and not confirm:
+        elif not new and not confirm and self.has_passphrase:
             message.set_classes("warning")
             message.update(
                 "An empty passphrase removes the protection: anyone with the file can use the key."
@@ -193,6 +250,12 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
             message.set_classes("error")
             message.update("The two new passphrases do not match.")
             self.query_one("#confirm", Input).focus()
+            return
+        if not new and not self.has_passphrase:
+            message = self.query_one("#message", Static)
+            message.set_classes("error")
+            message.update("Type the passphrase twice, or press escape to leave the key as it is.")
+            self.query_one("#new", Input).focus()
             return
         if not new and not self.empty_confirmed:
             # no passphrase only on purpose: a second enter, after reading the warning
@@ -234,13 +297,15 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Add {self.key_name} to the ssh-agent", classes="title")
+            yield Label(
+                f"Add {visible(self.key_name)} to the ssh-agent", classes="title", markup=False
+            )
             yield Static(
                 "Lifetime: empty keeps the key until the agent stops; or give 600, 10m, 1h30m.",
                 classes="detail",
             )
             yield Input(placeholder="lifetime (optional)", id="lifetime")
-            yield Static("", id="message", classes="error")
+            yield Static("", id="message", classes="error", markup=False)
             if self.ask_remember:
                 yield Checkbox(
                     "Remember the passphrase in the system keyring",
@@ -249,7 +314,7 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
                     disabled=self.keyring_reason is not None,
                 )
                 if self.keyring_reason:
-                    yield Static(self.keyring_reason, classes="detail")
+                    yield Static(visible(self.keyring_reason), classes="detail", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Add", variant="primary", id="ok")
@@ -263,7 +328,7 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
         try:
             self.dismiss(AgentAdd(parse_lifetime(text) if text else None, remember))
         except InvalidArgument as exc:
-            self.query_one("#message", Static).update(str(exc))
+            self.query_one("#message", Static).update(visible(str(exc)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -9,9 +9,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from tui.core.text import visible
+
 
 class AskPassphrase(ModalScreen[str | None]):
-    """Dismisses with the passphrase typed, or None when cancelled (``escape``)."""
+    """Dismisses with the passphrase typed, or None when cancelled (``escape``).
+
+    The title and detail name a key file (untrusted): shown as plain text, escapes visible.
+    """
 
     DEFAULT_CSS = """
     AskPassphrase { align: center middle; }
@@ -30,9 +35,9 @@ class AskPassphrase(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
+            yield Label(visible(self.title_text), markup=False)
             if self.detail:
-                yield Label(self.detail, classes="detail")
+                yield Label(visible(self.detail, multiline=True), classes="detail", markup=False)
             yield Input(password=True, placeholder="passphrase", id="passphrase")
             with Horizontal():
                 yield Button("Cancel", id="cancel")

@@ -11,10 +11,9 @@ import contextlib
 import getpass
 import os
 import socket
-import unicodedata
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -38,6 +37,7 @@ from textual.widgets.option_list import Option
 from tui.core import generate, secrets
 from tui.core.errors import KeyFileError, SshDeckError, TargetExists, WriteError
 from tui.core.strength import estimate
+from tui.core.text import visible
 from tui.messages import KeyGenerated
 from tui.screens.wizard_model import (
     KEY_CHOICES,
@@ -46,14 +46,19 @@ from tui.screens.wizard_model import (
     NO_PASSPHRASE_WARNING,
     STEP_TITLES,
     STEPS,
+    STRATOS_NOTE,
     GenerationJob,
     GenerationResult,
+    comment_problem,
     file_name_problem,
+    generating_text,
     parse_rounds,
     run_job,
 )
+from tui.widgets.key_details import home_relative
 from tui.widgets.randomart import RandomArt
 from tui.widgets.strength_meter import StrengthMeter
+from tui.workers import work
 
 
 class StepCheckbox(Checkbox, inherit_bindings=False):
@@ -71,6 +76,10 @@ class WizardScreen(Screen[None]):
 
     CSS_PATH = "wizard.tcss"
     SUB_TITLE = "New key"
+    # "-short" (24 rows, a classic terminal) drops the blank lines so every step fits
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # "-narrow" (80 columns) puts the next-step buttons on two columns instead of one row
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (106, "-wide")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "next_step", "Next", show=False),
@@ -100,10 +109,11 @@ class WizardScreen(Screen[None]):
                     ),
                     id="type-list",
                 )
+                yield Static(STRATOS_NOTE, id="stratos-note", classes="note")
                 yield Static("↑ ↓ choose · enter next · escape leave", classes="hint")
             with Vertical(id="step-file", classes="step"):
                 yield Label("Where should the key be saved?", classes="question")
-                yield Static(Content(f"Folder: {self.directory}"), classes="hint")
+                yield Static(Content(f"Folder: {home_relative(self.directory)}"), classes="hint")
                 yield Input(id="file-name", placeholder="file name, e.g. id_ed25519")
                 yield Static(id="file-paths")
                 yield Static(id="dir-note", classes="note")
@@ -139,7 +149,9 @@ class WizardScreen(Screen[None]):
                 )
                 if not self._keyring.available:
                     yield Static(
-                        Content(self._keyring.reason or ""), id="keyring-reason", classes="hint"
+                        Content(visible(self._keyring.reason or "")),
+                        id="keyring-reason",
+                        classes="hint",
                     )
                 with Collapsible(title="Advanced", id="advanced"):
                     yield Label(
@@ -266,38 +278,45 @@ class WizardScreen(Screen[None]):
         self.query_one("#file-error", Static).update("")
         replace = self.query_one("#replace", Checkbox)
         paths = self.query_one("#file-paths", Static)
+        note = self.query_one("#dir-note", Static)
         if file_name_problem(name):
             paths.update("")
+            note.update("")  # the "exists" note was about the previous name
             replace.display = False
             return
         path = self.key_path
-        paths.update(Content(f"Private key: {path}\nPublic key:  {generate.public_path_for(path)}"))
+        public = generate.public_path_for(path)
+        paths.update(
+            Content(f"Private key: {home_relative(path)}\nPublic key:  {home_relative(public)}")
+        )
         existing = self._existing()
         replace.display = bool(existing)
         if not existing:
             replace.value = False
-        note = ""
-        if not self.directory.exists():
-            note = f"The folder {self.directory} does not exist yet; it will be created (mode 0700, only you can open it)."
+        text = ""
+        if not os.path.exists(self.directory):  # os.path: never raises (an unreadable parent)
+            text = f"The folder {home_relative(self.directory)} does not exist yet; it will be created (mode 0700, only you can open it)."
         elif existing:
-            note = (
-                "A key pair with this name exists: " + " and ".join(str(p) for p in existing) + "."
+            text = (
+                "A key pair with this name exists: "
+                + " and ".join(home_relative(p) for p in existing)
+                + "."
             )
-        self.query_one("#dir-note", Static).update(Content(note))
+        note.update(Content(text))
 
     def _check_file(self) -> str | None:
         problem = file_name_problem(self.query_one("#file-name", Input).value)
         if problem:
             return problem
-        if self.directory.exists() and not self.directory.is_dir():
-            return f"{self.directory} is a file, not a folder; move it away or open sshdeck on another folder."
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            return f"{home_relative(self.directory)} is a file, not a folder; move it away or open sshdeck on another folder."
         path = self.key_path
-        if path.is_dir():
-            return f"{path} is a folder; choose another name."
+        if os.path.isdir(path):
+            return f"{home_relative(path)} is a folder; choose another name."
         existing = self._existing()
         if existing and not self.query_one("#replace", Checkbox).value:
             return (
-                f"{existing[0]} already exists; choose another name, or tick "
+                f"{home_relative(existing[0])} already exists; choose another name, or tick "
                 "'replace the existing pair' to move the old one to the trash."
             )
         return None
@@ -316,15 +335,14 @@ class WizardScreen(Screen[None]):
     @on(Input.Submitted, "#comment")
     @on(Button.Pressed, "#comment-next")
     def _comment_next(self) -> None:
-        comment = self.query_one("#comment", Input).value
-        problem = None
-        if any(unicodedata.category(ch) == "Cc" for ch in comment):
-            problem = "A comment cannot contain control characters; type plain text."
-        elif len(comment) > 1000:
-            problem = "That comment is too long; keep it under 1000 characters."
+        problem = comment_problem(self.query_one("#comment", Input).value)
         self.query_one("#comment-error", Static).update(Content(problem or ""))
         if problem is None:
             self._show_step(3)
+
+    @on(Input.Changed, "#comment")
+    def _comment_changed(self) -> None:
+        self.query_one("#comment-error", Static).update("")
 
     # -- step 4: passphrase ------------------------------------------------------------------
 
@@ -407,11 +425,9 @@ class WizardScreen(Screen[None]):
             replace=self.query_one("#replace", Checkbox).value,
             remember=self.query_one("#remember", Checkbox).value and passphrase is not None,
         )
-        size = "" if self.choice.key_type == "ed25519" else f"{self.choice.bits}-bit "
-        label = {"ed25519": "Ed25519", "ecdsa": "ECDSA", "rsa": "RSA"}[self.choice.key_type]
         self.query_one("#generating-text", Static).update(
             Content(
-                f"Generating a {size}{label} key for {self.job.path}…\n"
+                f"{generating_text(self.choice)} for {home_relative(self.job.path)}…\n"
                 "Nothing is written until it is done; escape cancels."
             )
         )
@@ -464,7 +480,7 @@ class WizardScreen(Screen[None]):
         self.job = None
         self._show_step(1 if file_problem else 3)
         target = "#file-error" if file_problem else "#passphrase-error"
-        self.query_one(target, Static).update(Content(sentence))
+        self.query_one(target, Static).update(Content(visible(sentence)))
 
     def _generation_done(self, job: GenerationJob, result: GenerationResult) -> None:
         self.result = result
@@ -472,13 +488,15 @@ class WizardScreen(Screen[None]):
         self.app.post_message(KeyGenerated(files.path, files.public_path))
         self.query_one("#saved", Static).update(
             Content(
-                f"Your identification has been saved in {files.path}\n"
-                f"Your public key has been saved in {files.public_path}"
+                f"Your identification has been saved in {home_relative(files.path)}\n"
+                f"Your public key has been saved in {home_relative(files.public_path)}"
             )
         )
         self.query_one("#art", RandomArt).show_key(files.public)
         self.query_one("#summary", Static).update(
-            Content(f"ssh-keygen -l: {files.public.keygen_line()}")
+            Content(
+                "ssh-keygen -l: " + files.public.keygen_line(comment=visible(files.public.comment))
+            )
         )
         notes = [
             "Encrypted with your passphrase."
@@ -490,7 +508,9 @@ class WizardScreen(Screen[None]):
         elif result.stored_in_keyring is False:
             notes.append("The keyring refused to store the passphrase; nothing was stored.")
         if result.trashed is not None:
-            notes.append(f"The old pair was moved to the trash: {result.trashed.folder}")
+            notes.append(
+                f"The old pair was moved to the trash: {home_relative(result.trashed.folder)}"
+            )
         self.query_one("#result-notes", Static).update(Content("\n".join(notes)))
         if job is self.job:
             self.job = None

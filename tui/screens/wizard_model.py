@@ -17,6 +17,7 @@ from pathlib import Path
 from tui.core import generate, secrets, trash
 from tui.core.errors import SshDeckError
 from tui.core.private import entry_from_crypto
+from tui.core.text import is_safe
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,14 @@ KEY_CHOICES = (
         "ecdsa", 384, "ECDSA 384", "NIST P-384, a larger NIST curve when a policy asks for it."
     ),
     KeyChoice("ecdsa", 521, "ECDSA 521", "NIST P-521, the largest NIST curve; rarely needed."),
+    KeyChoice(
+        "rsa", 2048, "RSA 2048", "The size Stratos for Power's guide shows; the smallest safe RSA."
+    ),
     KeyChoice("rsa", 3072, "RSA 3072", "For old servers and devices that do not know Ed25519."),
     KeyChoice("rsa", 4096, "RSA 4096", "RSA with a wider margin; slower to make and to use."),
 )
+#: Shown where the type is chosen: a person uploading to the cloud learns it here, not at upload.
+STRATOS_NOTE = "For Stratos for Power choose RSA: IBM documents RSA keys for its servers."
 STEPS = ("type", "file", "comment", "passphrase", "generating", "result")
 STEP_TITLES = ("Type", "File", "Comment", "Passphrase", "Generate", "Result")
 MIN_ROUNDS, MAX_ROUNDS = 1, 1000
@@ -76,6 +82,34 @@ def file_name_problem(name: str) -> str | None:
     if len(name.encode()) > 200:
         return "That file name is too long; keep it under 200 characters."
     return None
+
+
+MAX_COMMENT = 1000
+
+
+def comment_problem(comment: str) -> str | None:
+    """Why ``comment`` cannot be a key's comment, as one sentence, or None.
+
+    The one check of the app (the wizard and the edit dialog): anything
+    ``tui.core.text.visible`` would escape (control, C1 and bidi characters such as U+202E) is
+    refused, since every ``ssh-keygen -l`` and ``authorized_keys`` would show it escaped.
+    """
+    if not is_safe(comment):
+        return (
+            "A comment cannot contain control characters (or invisible ones such as a "
+            "right-to-left override); type plain text."
+        )
+    if len(comment) > MAX_COMMENT:
+        return f"That comment is too long; keep it under {MAX_COMMENT} characters."
+    return None
+
+
+def generating_text(choice: KeyChoice) -> str:
+    """ "Generating an Ed25519 key", "Generating a 3072-bit RSA key"."""
+    label = {"ed25519": "Ed25519", "ecdsa": "ECDSA", "rsa": "RSA"}[choice.key_type]
+    if choice.key_type == "ed25519":
+        return f"Generating an {label} key"
+    return f"Generating a {choice.bits}-bit {label} key"
 
 
 def parse_rounds(text: str) -> int | None:

@@ -13,23 +13,45 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui.core.scan import KeyEntry
+from tui.core.text import visible
 
 
 def home_relative(path: Path) -> str:
-    """``~/.ssh/id_rsa`` rather than ``/home/alice/.ssh/id_rsa``: shorter, and no user name."""
+    """``~/.ssh/id_rsa`` rather than ``/home/alice/.ssh/id_rsa``: shorter, and no user name.
+
+    For display only: control characters in the name are made visible (``\\033``), since a
+    file name is untrusted text.
+    """
     try:
-        return "~/" + str(path.relative_to(Path.home()))
+        shown = "~/" + str(path.relative_to(Path.home()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return visible(shown)
 
 
 def home_tilde(text: str) -> str:
     """Messages and commands with ``~/`` for the home directory, as a person would type them.
 
-    A path inside shell quotes keeps its full form: ``'~/my keys'`` would not expand.
+    A path inside shell quotes keeps its full form: ``'~/my keys'`` would not expand. For
+    display only: control characters are made visible, line breaks kept.
     """
     home = re.escape(str(Path.home()).rstrip("/") + "/")
-    return re.sub(rf"(?<!['\"]){home}", "~/", text)
+    return visible(re.sub(rf"(?<!['\"]){home}", "~/", text), multiline=True)
+
+
+#: What to press in the app for a problem the app can fix itself; the CLI's command otherwise.
+APP_FIXES = {
+    "unprotected-private-key": "press f (runs {fix})",
+    "ssh-dir-permissions": "press f (runs {fix})",
+    "unencrypted-private-key": "press p to add a passphrase",
+    "weak-key": "press n to make a new Ed25519 key, then replace this one where it is used",
+}
+
+
+def app_fix(code: str, fix: str) -> str:
+    """The fix as the app offers it (``press p to add a passphrase``), for the detail pane."""
+    template = APP_FIXES.get(code)
+    return template.format(fix=fix) if template else fix
 
 
 def _validity(after: int, before: int) -> str:
@@ -56,31 +78,32 @@ def describe(entry: KeyEntry, agent: bool = False) -> Text:
     rows.append(
         ("Public key", home_relative(entry.public_path) if entry.public_path else "(no .pub file)")
     )
-    rows.append(("Type", f"{public.label} {public.bits} bits"))
+    rows.append(("Type", f"{visible(public.label)} {public.bits} bits"))
     rows.append(("SHA256", public.sha256))
     rows.append(("MD5", public.md5))
-    rows.append(("Comment", public.comment or "(none)"))
+    rows.append(("Comment", visible(public.comment) if public.comment else "(none)"))
     if entry.encrypted is not None:
         rows.append(("Passphrase", "yes" if entry.encrypted else "none"))
     rows.append(("ssh-agent", "loaded" if agent else "not loaded"))
     cert = public.certificate
     if cert is not None:
-        rows.append(("Certificate", f"{cert.cert_type} certificate, id {cert.key_id!r}"))
-        rows.append(("Principals", ", ".join(cert.principals) or "(any)"))
+        rows.append(("Certificate", f'{cert.cert_type} certificate, id "{visible(cert.key_id)}"'))
+        rows.append(("Principals", visible(", ".join(cert.principals)) or "(any)"))
         rows.append(("Valid", _validity(cert.valid_after, cert.valid_before)))
         rows.append(("Signed by", cert.signing_key_sha256))
+    # plain Text (never markup) of visible text: a comment "[/]" or "\x1b]52;..." shows as typed
     text = Text(overflow="fold")
     for label, value in rows:
         text.append(f"{label:<13}", style="bold")
         text.append(value + "\n")
     text.append("Public line\n", style="bold")
-    text.append(public.line())
+    text.append(visible(public.line()))
     for problem in entry.problems:
         colour = "red" if problem.severity == "error" else "yellow"
         text.append("\n✗ " if colour == "red" else "\n! ", style=f"bold {colour}")
         text.append(home_tilde(problem.message))
         text.append("\n  fix: ")
-        text.append(home_tilde(problem.fix), style="bold")
+        text.append(home_tilde(app_fix(problem.code, problem.fix)), style="bold")
     return text
 
 

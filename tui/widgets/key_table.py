@@ -1,18 +1,38 @@
-"""The table of keys on the main screen: one row per key pair, marks for lock, agent, problems."""
+"""The table of keys on the main screen: one row per key pair, marks for lock, agent, problems.
+
+Column headers are words. Below ``WIDE_FROM`` cells of width (an 80-column terminal) the
+Bits and SHA256 columns are left out (the detail pane shows both), so every other column,
+Problems included, stays in view. The Problems column names the worst problem in a word or
+two (``open 0644``, ``no .pub``, ``weak``), ``+N`` when there are more.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from tui.core.scan import KeyEntry
+from tui.core.scan import KeyEntry, Problem
+from tui.core.text import visible
 
 COLUMNS = ("File", "Type", "Bits", "SHA256", "Comment", "Locked", "Agent", "Problems")
+NARROW_COLUMNS = ("File", "Type", "Comment", "Locked", "Agent", "Problems")
+WIDE_FROM = 100
 LOCK_MARK = "✓"
 AGENT_MARK = "✓"
+
+#: A problem code in a word or two; a code not listed shows as its words.
+PROBLEM_WORDS = {
+    "weak-key": "weak",
+    "missing-public-key": "no .pub",
+    "unencrypted-private-key": "no passphrase",
+    "public-private-mismatch": ".pub differs",
+    "leftover-temporary-file": "leftover temp",
+}
+_MODE = re.compile(r"\(mode (0[0-7]{3})\)")
 
 
 def matches(entry: KeyEntry, needle: str) -> bool:
@@ -37,13 +57,24 @@ def short_sha256(entry: KeyEntry) -> str:
     return entry.public.sha256[7:19]
 
 
+def problem_word(problem: Problem) -> str:
+    """``open 0644``, ``folder 0777``, ``no .pub``, ``weak``..."""
+    if problem.code in ("unprotected-private-key", "ssh-dir-permissions"):
+        found = _MODE.search(problem.message)
+        mode = f" {found.group(1)}" if found else ""
+        return ("open" if problem.code == "unprotected-private-key" else "folder") + mode
+    return PROBLEM_WORDS.get(problem.code, problem.code.replace("-", " "))
+
+
 def problem_mark(entry: KeyEntry) -> Text:
+    """The worst problem named, errors before warnings, and ``+N`` for the others."""
     if not entry.problems:
         return Text("")
-    errors = sum(1 for p in entry.problems if p.severity == "error")
-    if errors:
-        return Text(f"✗ {len(entry.problems)}", style="bold red")
-    return Text(f"! {len(entry.problems)}", style="yellow")
+    ordered = sorted(entry.problems, key=lambda p: p.severity != "error")
+    worst = ordered[0]
+    more = f" +{len(ordered) - 1}" if len(ordered) > 1 else ""
+    style = "bold red" if worst.severity == "error" else "yellow"
+    return Text(problem_word(worst) + more, style=style)
 
 
 class KeyTable(DataTable[str | Text]):
@@ -57,32 +88,58 @@ class KeyTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shown: tuple[tuple[KeyEntry, ...], frozenset[str]] | None = None
+        self.columns_shown: tuple[str, ...] = ()
+        self._keep: str | None = None  # the selected file across a change of columns
 
     def on_mount(self) -> None:
-        for name in COLUMNS:
+        self._set_columns(self._wanted_columns())
+
+    def _wanted_columns(self) -> tuple[str, ...]:
+        width = self.size.width or self.app.size.width  # before the first layout: the app's
+        return COLUMNS if width >= WIDE_FROM else NARROW_COLUMNS
+
+    def on_resize(self) -> None:
+        if self._wanted_columns() != self.columns_shown:
+            shown = self._shown
+            self._set_columns(self._wanted_columns())
+            if shown is not None:
+                self.show(*shown)
+
+    def _set_columns(self, names: tuple[str, ...]) -> None:
+        current = self.selected_name
+        self.clear(columns=True)
+        self.columns_shown = names
+        self._shown = None
+        for name in names:
             self.add_column(name, key=name)
+        self._keep = current
 
     def show(self, entries: Iterable[KeyEntry], agent: frozenset[str] = frozenset()) -> None:
         """Replace the rows, keeping the cursor on the same file when it is still listed."""
         entries = tuple(entries)
+        if self.is_mounted and self._wanted_columns() != self.columns_shown:
+            self._set_columns(self._wanted_columns())  # resized before the first rows came
         if (entries, agent) == self._shown:
             return  # nothing changed (a rescan after a poll, say): keep the rows as they are
         self._shown = (entries, agent)
-        current = self.selected_name
+        current = self.selected_name or self._keep
+        self._keep = None
         self.clear()
         for entry in entries:
             public = entry.public
-            self.add_row(
-                entry.name,
-                public.label,
-                str(public.bits),
-                short_sha256(entry),
-                public.comment,
-                LOCK_MARK if entry.encrypted else "",
-                Text(AGENT_MARK, style="green") if public.sha256 in agent else "",
-                problem_mark(entry),
-                key=entry.name,
-            )
+            # Text, not str: DataTable reads a str cell as markup; file names and comments are
+            # untrusted ("[/]" would crash it, "\x1b]52;..." would reach the terminal)
+            cells: dict[str, str | Text] = {
+                "File": Text(visible(entry.name)),
+                "Type": Text(visible(public.label)),
+                "Bits": str(public.bits),
+                "SHA256": short_sha256(entry),
+                "Comment": Text(visible(public.comment)),
+                "Locked": LOCK_MARK if entry.encrypted else "",
+                "Agent": Text(AGENT_MARK, style="green") if public.sha256 in agent else "",
+                "Problems": problem_mark(entry),
+            }
+            self.add_row(*(cells[name] for name in self.columns_shown), key=entry.name)
         if current is not None and current in self.rows:
             self.move_cursor(row=self.get_row_index(current), animate=False)
 

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.core.keys import PublicKey
+from tui.core.text import visible
 
 #: "list" is ``ssh-keygen -l -v`` (``BITS FINGERPRINT COMMENT (TYPE)`` then the picture);
 #: "generated" is what ``ssh-keygen`` prints right after making a key.
@@ -15,21 +16,25 @@ ArtStyle = Literal["list", "generated"]
 
 
 def randomart_text(public: PublicKey, hash_name: str = "sha256", style: ArtStyle = "list") -> str:
-    """The exact text ssh-keygen prints for ``public`` (no trailing newline)."""
+    """The text ssh-keygen prints for ``public`` (no trailing newline); as ssh-keygen does, the
+    comment's control characters are shown as octal escapes (``\\033``)."""
+    comment = visible(public.comment)
     if style == "generated":
         return "\n".join(
             (
                 "The key fingerprint is:",
-                f"{public.fingerprint(hash_name)} {public.comment}",
+                f"{public.fingerprint(hash_name)} {comment}",
                 "The key's randomart image is:",
                 public.randomart(hash_name),
             )
         )
-    return public.keygen_line(hash_name) + "\n" + public.randomart(hash_name)
+    line = public.keygen_line(hash_name, comment=comment)
+    return visible(line) + "\n" + public.randomart(hash_name)
 
 
 class RandomArt(Static):
-    """Displays one key's art; ``show_key(None)`` clears it. Comments are shown verbatim."""
+    """Displays one key's art; ``show_key(None)`` clears it. Comments are shown as plain text
+    with visible escapes, never as markup."""
 
     DEFAULT_CSS = """
     RandomArt { height: auto; width: auto; }
