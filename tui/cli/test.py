@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui.cli import inspect as inspect_cli
 from tui.cli.common import print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument
 
@@ -42,6 +43,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--passphrase-stdin", action="store_true", help="read a key passphrase from stdin"
     )
+    inspect_cli.add_options(parser)
 
 
 def register(subparsers: Any) -> None:
@@ -133,6 +135,11 @@ def run(args: argparse.Namespace) -> int:
     except InvalidArgument:
         print("sshdeck test: --passphrase-stdin found no line on standard input.", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        inspect_request = inspect_cli.request_from_args(args)
+    except InvalidArgument as exc:
+        print(f"sshdeck test: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     verbosity = min(args.verbose, 3)
     options = ConnectOptions(
         target=target,
@@ -159,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     remote = " ".join(command) if command else None
     probe_options = ProbeOptions(connect=options, command=remote, engine=args.engine)
     result = asyncio.run(run_probe(probe_options, show))
+    inspect_cli.apply(result, options, inspect_request, show)
     if args.log:
         save_transcript(result.lines, args.log)
     if args.json:

@@ -75,6 +75,8 @@ class ProbeResult:
     stderr: str = ""
     lines: list[TranscriptLine] = field(default_factory=list)
     engine: str = "asyncssh"
+    causes: list[Any] = field(default_factory=list)  # tui.core.refusal.Cause, ranked
+    inspection: dict[str, Any] | None = None  # --inspect-with: the server-side facts read
 
     @property
     def accepted_key(self) -> OfferedKey | None:
@@ -108,6 +110,8 @@ class ProbeResult:
             "exit_status": self.exit_status,
             "target": self.target,
             "engine": self.engine,
+            "causes": [cause.to_json() for cause in self.causes],
+            **({"inspection": self.inspection} if self.inspection is not None else {}),
         }
 
 
@@ -145,6 +149,7 @@ def result_from_trace(
         auth_method=trace.auth_method,
         lines=list(trace.lines),
         engine=engine,
+        causes=list(trace.causes),
     )
 
 

@@ -225,7 +225,12 @@ class _Reader:
             return asyncssh.HostKeyNotVerifiable("Host key verification failed")
         if failure == "auth":
             for record in self.trace.offered:
-                if record.accepted and not record.used and record.problem is None:
+                if (
+                    record.accepted
+                    and not record.used
+                    and record.problem is None
+                    and _encrypted(record.path)
+                ):
                     record.problem = "wrong-passphrase" if self.asked else "needs-passphrase"
             return asyncssh.PermissionDenied("Permission denied")
         if failure == "disconnect" and self.disconnect is not None:
@@ -233,6 +238,20 @@ class _Reader:
         if failure == "not-ssh":
             return asyncssh.ProtocolError("not an SSH server")
         return asyncssh.ConnectionLost("Connection closed")
+
+
+def _encrypted(path: str | None) -> bool:
+    """Is this key file encrypted? A key the server took and ssh could not sign with is; an
+    unencrypted one was signed with and refused after (PermitRootLogin no, an expired account).
+    """
+    if path is None:
+        return False  # an agent key: the agent signs
+    from tui.core.private import inspect_private_key, read_private_key_text
+
+    try:
+        return inspect_private_key(read_private_key_text(Path(path))).encrypted
+    except Exception:  # noqa: BLE001 - unreadable or not a private key: assume ssh could not
+        return True
 
 
 async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
