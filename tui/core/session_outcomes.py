@@ -34,22 +34,23 @@ _UNABLE = re.compile(
 _PSEUDO = ("kex-strict-", "ext-info-")  # markers in a KEXINIT list, not algorithms
 
 
-def parse_unable(line: str) -> tuple[str, str, list[str]] | None:
-    """ssh's "Unable to negotiate" line as (where, what, their offer), or None."""
+def parse_unable(line: str) -> tuple[str, str, str] | None:
+    """ssh's "Unable to negotiate" line as (where, what, their offer as printed), or None."""
     found = _UNABLE.match(line.strip())
     if found is None:
         return None
     where, what, offer = found.groups()
-    algs = [a for a in offer.split(",") if a and not a.startswith(_PSEUDO)]
-    return where, what, algs
+    return where, what, offer
 
 
 def no_common_algorithm(
-    where: str, what: str, offer: list[str], host_alias: str
+    where: str, what: str, their_offer: str, host_alias: str
 ) -> tuple[str, str, str]:
-    """``where`` is ssh's "H port P"; ``what`` its "cipher", "key exchange method", ..."""
+    """``where`` is ssh's "H port P"; ``what`` its "cipher", "key exchange method", ...;
+    ``their_offer`` the server's list as ssh prints it (markers such as kex-strict included)."""
     keyword = _KEYWORDS.get(what, "")
-    shown = visible(",".join(offer))
+    offer = [a for a in their_offer.split(",") if a and not a.startswith(_PSEUDO)]
+    shown = visible(their_offer)
     diagnosis = (
         f"Unable to negotiate with {visible(where)}: no matching {what} found. Their offer: "
         f"{shown} (the server offers only {what}s this ssh does not enable by default)"
