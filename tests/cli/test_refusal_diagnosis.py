@@ -152,3 +152,20 @@ def test_inspect_usage_errors(run_cli: RunCli, tmp_path: Path) -> None:
     assert alone.returncode == 2 and "--inspect-with" in alone.stderr
     empty = run_cli("test", "u@127.0.0.1", "--inspect-with-password", input="")
     assert empty.returncode == 2 and "standard input" in empty.stderr
+
+
+def test_a_look_shows_hostile_file_text_escaped(
+    refusing_server: RefusingServer, run_cli: RunCli
+) -> None:
+    """A from="…" restriction names the cause; the line's other text reaches no terminal raw."""
+    rs = refusing_server
+    user = rs.users["missing"]
+    blob = rs.keys["missing"].with_suffix(".pub").read_text().split()[:2]
+    hostile = 'from="10.9.9.9",environment="X=\x1b]52;c;aGk=\x07\x1b[2J" '
+    (user.home / ".ssh" / "authorized_keys").write_text(hostile + " ".join(blob) + "\n")
+    doc, done = _test(run_cli, rs, "missing", "--inspect-with-password",
+                      input=user.password + "\n")  # fmt: skip
+    assert "not from a permitted host" in rs.server.log_text()  # sshd's own reason
+    assert [c["code"] for c in doc["causes"]] == ["key-options"]
+    assert "10.9.9.9" in doc["diagnosis"] and "\\033]52" in doc["diagnosis"]
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stderr

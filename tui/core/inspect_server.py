@@ -133,9 +133,14 @@ def result_user(result: Any, connect: Any) -> str:
         text = getattr(line, "text", "")
         if text.startswith("debug1: Authenticating to ") and " as '" in text:
             return str(text.rsplit(" as '", 1)[1].rstrip("'"))
-    import getpass
+    from tui.core.connect import resolve_config
 
-    return str(connect.target.user or getpass.getuser())
+    try:
+        return str(resolve_config(connect).user)  # the config's User for a Host alias
+    except Exception:  # noqa: BLE001 - a config the test already read; fall back to the target
+        import getpass
+
+        return str(connect.target.user or getpass.getuser())
 
 
 async def _run(conn: Any, script: str, timeout: float) -> str:
@@ -491,7 +496,7 @@ def _verdict(
                       f"the key offered is not in {names}",
                       "add it: sshdeck copy-id (or the upload screen)", facts)  # fmt: skip
     options = found_in[1]
-    if "from=" in options:
+    if _from_refuses(options, addr):
         return _found("key-options",
                       f"the key's line in {visible(found_in[0])} allows it only with "
                       f"{visible(options)}, and this client's address does not match",
@@ -507,6 +512,22 @@ def _verdict(
         "modes and sshd_config allow it)",
         facts,
     )
+
+
+def _from_refuses(options: str, addr: str) -> bool:
+    """Does the line's ``from="…"`` list leave this client's address out? (Patterns only; a
+    CIDR entry or a host name counts as a possible match: no false claim of a refusal.)"""
+    found = re.search(r'(?:^|,)from="([^"]*)"', options)
+    if found is None or not addr:
+        return False
+    patterns = found.group(1).split(",")
+    if any("/" in p or not re.fullmatch(r"[0-9a-fA-F.:*?!]+", p) for p in patterns):
+        return False
+    allowed = [p for p in patterns if not p.startswith("!")]
+    denied = [p[1:] for p in patterns if p.startswith("!")]
+    if any(fnmatch.fnmatchcase(addr, p) for p in denied):
+        return True
+    return not any(fnmatch.fnmatchcase(addr, p) for p in allowed)
 
 
 def _strict_fix(entry: PathStat, file: str, user: str, uid: int) -> str:
