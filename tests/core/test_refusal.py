@@ -47,8 +47,8 @@ def test_strict_modes_as_debian_sshd_decides() -> None:
     akf = "/home/u/.ssh/authorized_keys"
     base = [("/home/u/.ssh", 0o700, UID, GID), ("/home/u", 0o755, UID, GID),
             ("/home", 0o777, 0, 0), ("/", 0o755, 0, 0)]  # fmt: skip
-    lone = {GID: ([UID], [])}
-    shared = {GID: ([UID], ["other"])}
+    lone: dict[int, tuple[list[int], list[str]]] = {GID: ([UID], [])}
+    shared: dict[int, tuple[list[int], list[str]]] = {GID: ([UID], ["other"])}
     ok = _chain((akf, 0o600, UID, GID), *base)
     assert strict_modes_problem(ok, UID, "/home/u", lone, "u", True) is None  # stops at home
     gw = _chain((akf, 0o620, UID, GID), *base)
