@@ -169,3 +169,23 @@ def test_a_look_shows_hostile_file_text_escaped(
     assert [c["code"] for c in doc["causes"]] == ["key-options"]
     assert "10.9.9.9" in doc["diagnosis"] and "\\033]52" in doc["diagnosis"]
     assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stderr
+
+
+def test_a_look_with_another_key(
+    refusing_server: RefusingServer, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """--inspect-with KEY: the inspector's own key, no password anywhere."""
+    rs = refusing_server
+    key = tmp_path / "inspector_key"
+    made = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                          capture_output=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0
+    ssh_dir = rs.inspector.home / ".ssh"
+    ssh_dir.mkdir(mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
+    os.chmod(ssh_dir / "authorized_keys", 0o600)
+    doc, _ = _test(run_cli, rs, "not-allowed", "--engine", "openssh", "--inspect-with",
+                   str(key), "--inspect-user", rs.inspector.name)  # fmt: skip
+    assert doc["inspection"]["with"] == "key" and doc["inspection"]["privileged"] is True
+    assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
+    assert "not listed in AllowUsers" in doc["diagnosis"]

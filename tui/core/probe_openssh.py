@@ -281,6 +281,43 @@ class _Reader:
         return asyncssh.ConnectionLost("Connection closed")
 
 
+def _certificates(trace: Trace) -> tuple[str, str, str] | None:
+    """certificate-invalid when every key refused was a certificate sshd could not accept here
+    (or the key it certifies), checked locally as sshd would; None otherwise."""
+    from tui.core.certificate_local import certificate_problems_from_file
+    from tui.core.outcomes import Outcome
+    from tui.core.text import visible
+
+    certs = [k for k in trace.offered if k.label.endswith("-CERT") and k.path]
+    if not certs:
+        return None
+    problems: list[str] = []
+    for record in certs:
+        base = Path(str(record.path))
+        candidates = [base, Path(f"{base}-cert.pub"), Path(f"{base}.pub")]
+        for candidate in candidates:
+            if not candidate.is_file():
+                continue
+            found = certificate_problems_from_file(candidate, trace.user)
+            if found is None:
+                continue
+            if found:
+                record.problem = "certificate-invalid"
+                problems += [f"{visible(str(candidate))}: {problem}" for problem in found]
+            break
+    certified = {k.sha256 for k in certs if k.problem == "certificate-invalid"}
+    if not problems or any(k.sha256 not in certified for k in trace.offered):
+        return None
+    getattr(trace, "certificate_problems", []).extend(problems)  # the engine's field, if any
+    return (
+        Outcome.CERTIFICATE_INVALID,
+        f"The certificate offered is not valid for this login ({'; '.join(problems)}), so sshd "
+        "refuses it",
+        "ask the certificate authority for a new certificate (valid now, with the login user "
+        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
+    )
+
+
 def _encrypted(path: str | None) -> bool:
     """Is this key file encrypted? A key the server took and ssh could not sign with is; an
     unencrypted one was signed with and refused after (PermitRootLogin no, an expired account).
@@ -422,6 +459,8 @@ async def _run(
         outcome, diagnosis, fix = no_common_algorithm(*parsed, connect.target.host)
         if reader.proxied and not reader.jump_done and reader.jump_host:
             diagnosis = f"The jump host {reader.jump_host} (ProxyJump) failed: {diagnosis}"
+    elif reader.failure == "auth" and (found := _certificates(trace)) is not None:
+        outcome, diagnosis, fix = found
     elif reader.failure == "auth" and reader.partial:
         name = reader.partial_key.name if reader.partial_key else None
         outcome, diagnosis, fix = auth_partial(
