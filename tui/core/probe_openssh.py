@@ -26,12 +26,12 @@ from tui.core.connect import ConnectOptions, resolve_config
 from tui.core.identities import DEFAULT_NAMES
 from tui.core.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
 from tui.core.session_outcomes import (
-    NOLOGIN,
     auth_partial,
     no_common_algorithm,
     parse_unable,
     session_failed,
 )
+from tui.core.text import visible
 from tui.core.trace import OfferedKey, Trace
 
 __all__ = ["rehomed_config", "run_openssh", "ssh_command"]
@@ -89,7 +89,7 @@ class _Reader:
         if not text.strip():
             level = self.last_level  # the blank line closing a debug3 channel status block
         self.last_level = level
-        trace.line(level, text)
+        trace.line(level, visible(text))  # ssh escapes most, not bidi or other UTF-8 controls
         body = text[len(match.group(0)) :] if match else text
         if self.proxied and not self.jump_done and body.startswith("Connecting to "):
             # the ssh that ProxyJump starts shares our stderr: this is the jump host
@@ -152,12 +152,15 @@ class _Reader:
         elif body.startswith('Authenticated using "') and "partial success" in body:
             found = re.match(r'Authenticated using "([^"]+)"', body)
             self.partial.append(found.group(1) if found else "?")
+            setattr(trace, "partial_success", list(self.partial))  # noqa: B010 - engine's field
             if self.current is not None:
                 self.current.accepted = True
+                setattr(self.current, "partial", True)  # noqa: B010 - the engine's field
                 self.partial_key = self.current
                 self.current = None
         elif body.startswith("Authentications that can continue: ") and self.partial:
             self.wanted = body.split(": ", 1)[1].split(",")
+            setattr(trace, "auth_methods_after_partial", list(self.wanted))  # noqa: B010
             trace.begin("authentication")
             self._close(False)
         elif body.startswith("Authentications that can continue: "):
@@ -442,7 +445,7 @@ async def _run(
         result.exit_status, result.stdout = status, out
         result.stderr = "".join(text + "\n" for text in reader.remote_stderr)
         said = out + result.stderr
-        if (options.command is None and status != 0) or NOLOGIN in said:
+        if options.command is None and status != 0:  # as `ssh host true` (the other engine too)
             outcome, diagnosis, fix = session_failed(
                 str(trace.host), str(trace.user), status, said, options.command
             )
@@ -468,6 +471,7 @@ async def _run(
         )
     elif reader.proxied and not reader.jump_done and reader.jump_host:
         # the ssh that ProxyJump started failed: the jump host, not the target, is at fault
+        setattr(trace, "failed_host", reader.jump_host)  # noqa: B010 - the engine's field
         target_host = trace.host
         trace.host = f"the jump host {reader.jump_host} (ProxyJump)"
         outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
