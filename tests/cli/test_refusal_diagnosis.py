@@ -129,6 +129,12 @@ def test_a_look_says_what_to_fix(refusing_server: RefusingServer, run_cli: RunCl
     assert doc["inspection"]["privileged"] is False
     assert doc["causes"][0]["code"] == "key-not-authorized"
     assert str(missing.home / ".ssh" / "authorized_keys") in doc["diagnosis"]
+    # without root, AuthorizedKeysFile and StrictModes are sshd's defaults, not facts read
+    assert doc["causes"][0]["confirmed"] is False and len(doc["causes"]) > 1
+    doc, _ = _test(run_cli, rs, "group-writable", "--inspect-with-password",
+                   input=gw.password + "\n")  # fmt: skip
+    assert doc["causes"][0]["code"] == "strict-modes" and not doc["causes"][0]["confirmed"]
+    assert "if StrictModes is on" in doc["diagnosis"]
 
 
 def test_a_wrong_inspection_password_keeps_the_ranking(

@@ -487,14 +487,23 @@ def _verdict(
         what = "it" if entry.path == file else visible(entry.path)
         fix = _strict_fix(entry, file, user, account["uid"])
         because = f"{what} {why.removeprefix('it ')}"
+        if config is None:  # not root: StrictModes is on unless sshd_config turns it off
+            return _found("strict-modes",
+                          f"sshd ignores {visible(file)} if StrictModes is on (the default; "
+                          f"sshd -T needs root) because {because}", fix, facts,
+                          confirmed=False)  # fmt: skip
         return _found("strict-modes",
                       f"sshd ignores {visible(file)} because {because} (StrictModes)", fix,
                       facts)  # fmt: skip
     if found_in is None:
         names = ", ".join(visible(f) for f in files)
+        default = (
+            "" if config is not None else " (the default AuthorizedKeysFile; sshd -T needs root)"
+        )
         return _found("key-not-authorized",
-                      f"the key offered is not in {names}",
-                      "add it: sshdeck copy-id (or the upload screen)", facts)  # fmt: skip
+                      f"the key offered is not in {names}{default}",
+                      "add it: sshdeck copy-id (or the upload screen)", facts,
+                      confirmed=config is not None)  # fmt: skip
     options = found_in[1]
     if _from_refuses(options, addr):
         return _found("key-options",
@@ -546,8 +555,11 @@ def _log_lines(text: str, user: str, files: list[str]) -> list[str]:
     return kept[-10:]
 
 
-def _found(code: str, text: str, fix: str, facts: dict[str, Any]) -> Finding:
-    cause = Cause(code, text, fix, confirmed=True)
+def _found(
+    code: str, text: str, fix: str, facts: dict[str, Any], confirmed: bool = True
+) -> Finding:
+    """The cause found; ``confirmed`` False when a setting sshdeck could not read might undo it."""
+    cause = Cause(code, text, fix, confirmed=confirmed)
     facts["cause"] = code
     return Finding(cause, f"Looked on the server as {facts.get('as')}: {text}", fix, facts)
 
