@@ -100,6 +100,8 @@ def test_a_look_names_the_one_cause(
         assert doc["inspection"]["login"] is True, (case, doc["diagnosis"])
         assert [c["code"] for c in doc["causes"]] == [TRUE_CAUSE[case]], (case, doc["diagnosis"])
         assert doc["causes"][0]["confirmed"] is True
+        if case == "denied":  # the sshd log lines of the attempt were read too, escaped
+            assert any("listed in DenyUsers" in line for line in doc["inspection"]["log"])
         assert rs.inspector.password not in done.stdout + done.stderr
         assert doc["diagnosis"] in done.stderr.replace("\n", " ") or doc["fix"]
     assert _snapshot(rs) == before  # read-only: nothing on the server changed
@@ -195,3 +197,19 @@ def test_a_look_with_another_key(
     assert doc["inspection"]["with"] == "key" and doc["inspection"]["privileged"] is True
     assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
     assert "not listed in AllowUsers" in doc["diagnosis"]
+
+
+def test_a_look_at_a_user_that_does_not_exist(
+    refusing_server: RefusingServer, run_cli: RunCli
+) -> None:
+    rs = refusing_server
+    done = run_cli(
+        "test", "nosuchsdkuser@127.0.0.1", "-p", str(rs.server.port), "-i", str(rs.keys["missing"]),
+        "-o", f"UserKnownHostsFile={rs.known_hosts}", "--json", "--inspect-with-password",
+        "--inspect-user", rs.inspector.name, input=rs.inspector.password + "\n",
+    )  # fmt: skip
+    doc = json.loads(done.stdout)
+    assert doc["outcome"] == "auth-failed"
+    assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
+    assert "there is no user nosuchsdkuser" in doc["diagnosis"]
+    assert "Invalid user nosuchsdkuser" in rs.server.log_text()
