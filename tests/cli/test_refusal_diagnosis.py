@@ -213,3 +213,15 @@ def test_a_look_at_a_user_that_does_not_exist(
     assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
     assert "there is no user nosuchsdkuser" in doc["diagnosis"]
     assert "Invalid user nosuchsdkuser" in rs.server.log_text()
+
+
+def test_a_look_that_cannot_run_commands_claims_nothing(
+    refusing_server: RefusingServer, run_cli: RunCli
+) -> None:
+    rs = refusing_server
+    user = rs.users["missing"]
+    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", user.name], check=True, timeout=30)
+    doc, _ = _test(run_cli, rs, "missing", "--inspect-with-password", input=user.password + "\n")
+    assert doc["inspection"]["login"] is True and doc["inspection"]["cause"] is None
+    assert "could not be run" in doc["diagnosis"]
+    assert len(doc["causes"]) > 1 and not any(c["confirmed"] for c in doc["causes"])

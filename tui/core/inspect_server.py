@@ -125,6 +125,7 @@ async def inspect_refusal(result: Any, connect: Any, request: InspectRequest) ->
         )  # fmt: skip
     facts.update(_public_facts(account, config, first))
     facts["client_addr"] = facts_addr
+    facts["commands_ran"] = "id" in first and "log" in second
     return _verdict(result, user, account, config, files, second, facts)
 
 
@@ -171,7 +172,7 @@ def _first_script(user: str, spec: str, port: int, marker: str) -> str:
     return f"""set -f; export LC_ALL=C
 s() {{ printf '%s %s\\n' {m} "$1"; }}
 s id; id -u
-s passwd; getent passwd {u}
+s passwd; getent passwd {u}; echo "getent=$?"
 s groups; id -Gn {u} 2>/dev/null
 s gids; id -G {u} 2>/dev/null; id -g {u} 2>/dev/null
 cfg=/etc/ssh/sshd_config; log=; prev=
@@ -215,8 +216,11 @@ def _second_script(files: list[str], log: str, marker: str) -> str:
 
 
 def _account(first: dict[str, str], user: str) -> dict[str, Any]:
-    account: dict[str, Any] = {"exists": False}
-    entry = first.get("passwd", "").strip().split(":")
+    account: dict[str, Any] = {"exists": None}  # None: could not tell
+    passwd = first.get("passwd", "").strip().splitlines()
+    if passwd and passwd[-1] == "getent=2":  # getent's "key not found"
+        account["exists"] = False
+    entry = passwd[0].split(":") if passwd else []
     if len(entry) >= 7 and entry[0] == user:
         account.update(exists=True, uid=_int(entry[2]), gid=_int(entry[3]), home=entry[5],
                        shell=entry[6])  # fmt: skip
@@ -409,9 +413,13 @@ def _verdict(
     wanted = {k.sha256 for k in offered}
     log = _log_lines(second.get("log", ""), user, files)
     facts["log"] = log
-    if not account.get("exists"):
+    if not facts.get("commands_ran"):
+        return _unknown(f"commands could not be run as {facts.get('as')} (its shell?)", facts)
+    if account.get("exists") is False:
         return _found("account-not-allowed", f"there is no user {user} on the server",
                       "check the user name (user@host), or create the account", facts)  # fmt: skip
+    if not account.get("home"):
+        return _unknown(f"the account entry of {user} could not be read", facts)
     addr = facts.get("client_addr", "")
     cfg = config or {}
 
