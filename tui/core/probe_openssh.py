@@ -367,6 +367,17 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
         text += f"  StrictHostKeyChecking {'accept-new' if accept else 'yes'}\n"
         if connect.passphrase is None and connect.password is None:
             text += "  BatchMode yes\n"
+    system = Path("/etc/ssh/ssh_config")
+    rehomed = passwd_home().resolve() != home.resolve()
+    if connect.config_file is None and rehomed and text is None:
+        # no user config: ssh's defaults spelled against HOME, then the system's
+        text = (
+            f'Host *\n  UserKnownHostsFile "{home}/.ssh/known_hosts" "{home}/.ssh/known_hosts2"\n'
+        )
+    if connect.config_file is None and text is not None and system.is_file():
+        # without -F, ssh reads /etc/ssh/ssh_config after the user's (Debian's says
+        # HashKnownHosts yes); a copy given with -F would hide it
+        text += f"Include {system}\n"
     with tempfile.TemporaryDirectory(prefix="sshdeck-config-") as scratch:
         copy = None
         if text is not None:
