@@ -322,6 +322,7 @@ class TesterScreen(Screen[None]):
             else:
                 self._show_result(self.result)
             self._focus_after_run()
+            self._keep_following()
         elif state == WorkerState.CANCELLED:
             self.running = False
             self.query_one(StageTimeline).stop_running()
@@ -338,6 +339,12 @@ class TesterScreen(Screen[None]):
         focused = self.focused
         if focused is None or isinstance(focused, Input) or focused.id in ("run", "stop"):
             self.query_one(Transcript).focus()
+
+    def _keep_following(self) -> None:
+        """The outcome panel may have taken rows from the transcript: show its last line."""
+        transcript = self.query_one(Transcript)
+        if transcript.auto_scroll:
+            self.call_after_refresh(transcript.scroll_end, animate=False)
 
     def watch_running(self, running: bool) -> None:
         self.query_one("#run", Button).disabled = running

@@ -86,6 +86,8 @@ class Transcript(RichLog):
         # wrapped lines depend on the width: lay them out again when it changes
         if self._width and event.size.width != self._width:
             self.redraw()
+        elif self.auto_scroll:  # shorter (the outcome panel grew): keep the last line in view
+            self.scroll_end(animate=False, immediate=False)
         self._width = event.size.width
 
     def redraw(self) -> None:
