@@ -455,3 +455,21 @@ async def test_banner_and_names_are_shown_escaped(
         assert not any("\x1b" in line or "\x07" in line for line in shown)
         assert "id_[b]weird" in str(screen.query_one("#login-key").render())
         assert app.is_running and app.screen is screen
+
+
+async def test_test_requested_opens_the_tester_for_that_key(ssh_dir: Path) -> None:
+    """Any screen may post TestRequested; the tester opens on that target with the key alone."""
+    from tui.messages import TestRequested
+
+    key = make_key(ssh_dir / "id_ed25519")
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.post_message(TestRequested("deploy@192.0.2.5:2222", key))
+        await wait_for(pilot, lambda: isinstance(app.screen, tester.TesterScreen))
+        screen: Any = app.screen
+        await pilot.pause()
+        options = screen.options().connect
+        assert options.target.user == "deploy" and options.target.host == "192.0.2.5"
+        assert options.target.port == 2222
+        assert options.identities == (key,) and options.identities_only is True
