@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.ui.app_keys import wait_for
 from tui.screens import tester
@@ -56,8 +57,16 @@ def fixed_key() -> Iterator[Path]:
             shutil.rmtree(keys, ignore_errors=True)
 
 
+async def _form(pilot: Pilot[Any]) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, tester.TesterScreen))
+    # the host field has the focus: a steady cursor, not one caught mid-blink
+    pilot.app.screen.query_one("#target", Input).cursor_blink = False
+    await pilot.pause()
+
+
 def test_snapshot_form(snap_compare: Any, fixed_key: Path) -> None:
-    assert snap_compare(_Host(fixed_key, "root@203.0.113.7:2222"), terminal_size=SIZE)
+    host = _Host(fixed_key, "root@203.0.113.7:2222")
+    assert snap_compare(host, terminal_size=SIZE, run_before=_form)
 
 
 async def _refused(pilot: Pilot[Any]) -> None:
@@ -75,7 +84,8 @@ def test_snapshot_connection_refused(snap_compare: Any, fixed_key: Path) -> None
 
 
 def test_snapshot_form_80x24(snap_compare: Any, fixed_key: Path) -> None:
-    assert snap_compare(_Host(fixed_key, "root@203.0.113.7:65022"), terminal_size=SMALL)
+    host = _Host(fixed_key, "root@203.0.113.7:65022")
+    assert snap_compare(host, terminal_size=SMALL, run_before=_form)
 
 
 def test_snapshot_connection_refused_80x24(snap_compare: Any, fixed_key: Path) -> None:
