@@ -473,3 +473,20 @@ async def test_test_requested_opens_the_tester_for_that_key(ssh_dir: Path) -> No
         assert options.target.user == "deploy" and options.target.host == "192.0.2.5"
         assert options.target.port == 2222
         assert options.identities == (key,) and options.identities_only is True
+
+
+async def test_a_probe_that_cannot_start_is_one_sentence(ssh_dir: Path) -> None:
+    """An error before any connection (a broken ~/.ssh/config): a notification, the screen
+    stays usable and says the test did not run."""
+    (ssh_dir / "config").write_text("Host *\n  Port notanumber\n")
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tester(pilot, tester.TesterScreen(target="127.0.0.1"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
+        await wait_for(pilot, lambda: not screen.running)
+        errors = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1 and "config" in errors[0] and "Traceback" not in errors[0]
+        assert "could not run" in str(screen.query_one("#diagnosis").render())
+        assert not isinstance(app.focused, Input)
+        assert app.screen is screen and not screen.query_one("#run").disabled
