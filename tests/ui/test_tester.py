@@ -33,6 +33,14 @@ def make_key(path: Path, passphrase: str = "") -> Path:
 
 
 @pytest.fixture
+def sshd(sshd_factory: Any) -> SshdServer:
+    """Keys only: a refused key ends the login, with no password to ask for (that flow is
+    tested in test_tester_engine.py)."""
+    server: SshdServer = sshd_factory(password_auth=False)
+    return server
+
+
+@pytest.fixture
 def authorized(sshd: SshdServer, test_user: TestUser, ssh_dir: Path) -> tuple[str, Path]:
     key = make_key(ssh_dir / "id_ed25519")
     test_user.authorize(key.with_suffix(".pub").read_text())
@@ -436,7 +444,7 @@ async def test_banner_and_names_are_shown_escaped(
 ) -> None:
     """A banner with OSC 52 and markup, and a key file named with markup: shown literally."""
     banner = "Welcome \x1b]52;c;cm0gLXJmIH4=\x07 [/] [@click=app.quit]quit[/]\n"
-    server = sshd_factory(banner=banner)
+    server = sshd_factory(banner=banner, password_auth=False)
     key = make_key(ssh_dir / "id_[b]weird")
     test_user.authorize(key.with_suffix(".pub").read_text())
     (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
