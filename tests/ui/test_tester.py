@@ -498,3 +498,29 @@ async def test_a_probe_that_cannot_start_is_one_sentence(ssh_dir: Path) -> None:
         assert "could not run" in str(screen.query_one("#diagnosis").render())
         assert not isinstance(app.focused, Input)
         assert app.screen is screen and not screen.query_one("#run").disabled
+
+
+@pytest.mark.parametrize(
+    ("cli", "app"),
+    [
+        (
+            "compare the fingerprint with the one shown by the server's console, then run again "
+            "with --accept-new (or trust it in the tester)",
+            'press "Trust this host key"',
+        ),
+        ("upload the key first (sshdeck copy-id or the upload screen)", '"Upload this key"'),
+        (
+            "give its passphrase (--passphrase-stdin, the keyring, or the tester's prompt) or "
+            "load it into ssh-agent with ssh-add",
+            "type it when asked",
+        ),
+        (
+            "give the password too: --password-stdin, or type it when the tester asks",
+            "type it when asked",
+        ),
+        ("create a key (sshdeck keygen) and upload it to the server", "n on the key list"),
+    ],
+)
+def test_diagnoses_name_the_apps_buttons(cli: str, app: str) -> None:
+    shown = tester.app_words(cli)
+    assert app in shown and "--" not in shown

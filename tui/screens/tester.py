@@ -55,7 +55,12 @@ APP_WORDS: list[tuple[str, str]] = [
         "(run again and type it when asked)",
     ),
     (r"--passphrase-stdin", "the passphrase prompt"),
+    (r"--password-stdin, or type it when the tester asks", "run again and type it when asked"),
     (r"--password-stdin", "the password prompt"),
+    (
+        r"let sshdeck look with --inspect-with-password \(or --inspect-with KEY\)",
+        "let sshdeck look: run sshdeck test HOST --inspect-with-password in a terminal",
+    ),
     (r"with a longer --timeout", "once the network is calmer"),
     (r"\(sshdeck copy-id or the upload screen\)", '(press "Upload this key")'),
     (r"sshdeck copy-id", '"Upload this key"'),
@@ -377,7 +382,10 @@ class TesterScreen(Screen[None]):
         used = result.accepted_key if result.ok else None
         if used is not None:
             name = visible(used.name)
-            login = f"Logged in with {name} ({used.label} {used.sha256})."
+            login = f"Logged in with {name} ({used.label} {used.sha256})"
+            # AuthenticationMethods publickey,password: the key, then what the server also wanted
+            also = result.auth_method if getattr(result, "partial_success", None) else None
+            login += f" and {visible(str(also))}." if also and also != "publickey" else "."
         elif result.ok and result.auth_method:
             login = f"Logged in with {visible(str(result.auth_method))}."
         self._set_outcome(
@@ -392,12 +400,18 @@ class TesterScreen(Screen[None]):
     def _show_steps(self, result: Any) -> None:
         outcome = result.outcome if result is not None else None
         upload = outcome == "auth-failed" and self._upload_key() is not None
-        trust = outcome == "host-key-unknown" and result.host_public_key is not None
+        trust = outcome == "host-key-unknown" and self._trustable(result)
         fix = outcome == "key-permissions"
         self.query_one("#upload").display = upload
         self.query_one("#trust").display = trust
         self.query_one("#fix-permissions").display = fix
         self.query_one("#next-steps").display = upload or trust or fix
+
+    @staticmethod
+    def _trustable(result: Any) -> bool:
+        """The target's own key, seen: a ProxyJump host that failed is named by the diagnosis,
+        but its key is not the one in the result, so it is never trusted from here."""
+        return result.host_public_key is not None and not getattr(result, "failed_host", None)
 
     def _upload_key(self) -> Path | None:
         key = self.query_one("#key", Select).value
@@ -425,7 +439,7 @@ class TesterScreen(Screen[None]):
 
         result = self.result
         # unknown hosts only: a changed host key is never trusted from here, however asked
-        if result is None or result.host_public_key is None or result.outcome != "host-key-unknown":
+        if result is None or result.outcome != "host-key-unknown" or not self._trustable(result):
             return
         key = result.host_public_key
         host, port = result.host or self.last_host, result.port or 22
