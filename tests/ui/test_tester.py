@@ -155,7 +155,38 @@ async def test_unknown_host_is_trusted_after_confirmation(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.result is not None and screen.result.ok)
-        assert known.read_text() == sshd.known_hosts_line() + "\n"
+        assert_known(known, sshd)
+
+
+def assert_known(known: Path, sshd: SshdServer) -> list[str]:
+    """ssh-keygen -F (the oracle) finds the server's key in ``known``, hashed or not."""
+    name = f"[127.0.0.1]:{sshd.port}"
+    found = ssh_keygen("-F", name, "-f", str(known))
+    assert found.returncode == 0, found.stdout + found.stderr
+    key = sshd.host_public_key.line(with_comment=False)
+    lines = [line for line in known.read_text().splitlines() if line]
+    assert len(lines) == 1 and lines[0].endswith(key)
+    return lines
+
+
+async def test_trust_hashes_the_name_when_the_config_says_so(
+    authorized: tuple[str, Path], sshd: SshdServer, ssh_dir: Path
+) -> None:
+    target, key = authorized
+    (ssh_dir / "config").write_text("Host *\n  HashKnownHosts yes\n")
+    known = ssh_dir / "known_hosts"
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_tester(pilot, tester.TesterScreen(key_path=key, target=target))
+        await pilot.press("enter")
+        assert (await finished(pilot, screen)).outcome == "host-key-unknown"
+        screen.query_one("#trust").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.result is not None and screen.result.ok)
+        [line] = assert_known(known, sshd)
+        assert line.startswith("|1|") and "127.0.0.1" not in line
 
 
 async def test_fix_permissions_then_login(

@@ -123,6 +123,7 @@ class TesterScreen(Screen[None]):
         self.result: Any = None
         self.worker: Worker[Any] | None = None
         self.last_host = "host"
+        self.last_options: Any = None
         self.tested: str = ""  # user@host:port of the last run, for "Upload this key"
         self._typing = 0.0  # seconds spent in the passphrase modal during this run
         self._typing_attempt = 0.0  # ... since the last authentication attempt ended
@@ -243,6 +244,7 @@ class TesterScreen(Screen[None]):
             return
         target = options.connect.target
         self.last_host = target.host
+        self.last_options = options
         self.tested = format_target(target.user, target.host, target.port)
         self.result = None
         self._typing = self._typing_attempt = 0.0
@@ -407,6 +409,18 @@ class TesterScreen(Screen[None]):
         self.query_one("#fix-permissions").display = fix
         self.query_one("#next-steps").display = upload or trust or fix
 
+    def _hash_known_hosts(self) -> bool:
+        """``HashKnownHosts`` for the tested host, as ssh reads it from the config files."""
+        from tui.core.connect import resolve_config
+        from tui.core.errors import SshDeckError
+
+        if self.last_options is None:
+            return False
+        try:
+            return bool(resolve_config(self.last_options.connect).hash_known_hosts)
+        except (SshDeckError, OSError):
+            return False
+
     @staticmethod
     def _trustable(result: Any) -> bool:
         """The target's own key, seen: a ProxyJump host that failed is named by the diagnosis,
@@ -457,7 +471,7 @@ class TesterScreen(Screen[None]):
         if not confirmed:
             return
         try:
-            known_hosts.append(path, host, port, key)
+            known_hosts.append(path, host, port, key, hashed=self._hash_known_hosts())
         except OSError as exc:
             reason = (exc.strerror or type(exc).__name__).lower()
             self.notify(
