@@ -9,6 +9,10 @@ sshdeck makes twice as many logins.
 
 Run as root: ``python -m bench.bench_copy_id [--users 50] [--parallel 32]``. Not part of the
 test suite.
+
+``--race N [--rounds R]`` measures something else: N processes at once, each installing its own
+new key into the *same* account, R rounds (sshdeck, then ssh-copy-id), and counts the lines
+lost (keys not in authorized_keys at the end) and the keys present more than once.
 """
 
 from __future__ import annotations
@@ -158,11 +162,64 @@ def run_ssh_copy_id(f: Fleet) -> float:
     return elapsed
 
 
+def race(f: Fleet, processes: int, rounds: int, tool: str) -> tuple[int, int, int, float]:
+    """(keys, lines lost, keys doubled, seconds): ``processes`` installs at once into one
+    account, ``rounds`` times, each with its own new key."""
+    user = f.users[0]
+    keys_dir = f.base / f"race-{tool}"
+    keys_dir.mkdir()
+    blobs: list[str] = []
+    start = time.perf_counter()
+    for round_number in range(rounds):
+        argvs = []
+        for number in range(processes):
+            key = keys_dir / f"r{round_number}k{number}"
+            _keygen(key)
+            blobs.append((keys_dir / f"{key.name}.pub").read_text().split()[1])
+            if tool == "sshdeck":
+                argvs.append(
+                    [*sshdeck_command(), "copy-id", "-i", f"{key}.pub", "--identity",
+                     str(f.login), "-o", f"UserKnownHostsFile={f.known_hosts}", "--json",
+                     f"{user}@127.0.0.1:{f.port}"]
+                )  # fmt: skip
+            else:
+                argvs.append(
+                    ["ssh-copy-id", "-f", "-i", f"{key}.pub", "-o", f"IdentityFile={f.login}",
+                     "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={f.known_hosts}",
+                     "-o", "StrictHostKeyChecking=yes", "-p", str(f.port), f"{user}@127.0.0.1"]
+                )  # fmt: skip
+        running = [
+            subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=f.env)
+            for a in argvs
+        ]
+        for process in running:
+            process.wait()
+    elapsed = time.perf_counter() - start
+    path = f.base / user / ".ssh" / "authorized_keys"
+    fields = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+    present = [words[1] for words in fields if len(words) > 1]
+    lost = sum(present.count(blob) == 0 for blob in blobs)
+    doubled = sum(present.count(blob) > 1 for blob in blobs)
+    return len(blobs), lost, doubled, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--parallel", type=int, default=32)
+    parser.add_argument("--race", type=int, metavar="N", help="N installs at once, one account")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.race:
+        with fleet(1) as f:
+            for tool in ("sshdeck", "ssh-copy-id"):
+                keys, lost, doubled, elapsed = race(f, args.race, args.rounds, tool)
+                print(
+                    f"{tool}: {args.race} processes x {args.rounds} rounds into one account: "
+                    f"{lost} of {keys} lines lost, {doubled} keys twice, {elapsed:.1f} s"
+                )
+                f.reset()
+        return
     with fleet(args.users) as f:
         ours = run_sshdeck(f, args.parallel)
         assert f.count_installed() == len(f.users), "sshdeck did not install on every target"

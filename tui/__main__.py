@@ -69,12 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except SshDeckError as exc:
-        print(str(exc), file=sys.stderr)
+        from tui.core.text import visible
+
+        # file names, comments and server texts inside the sentence are untrusted
+        print(visible(str(exc)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted; nothing was changed after the interruption.", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except OSError as exc:  # a last net: the core turns the OSErrors it expects into sentences
+        from tui.core.text import visible
+
+        where = f" ({visible(str(exc.filename))})" if exc.filename else ""
+        print(
+            f"A system call failed: {exc.strerror or type(exc).__name__}{where}; nothing more was done.",
+            file=sys.stderr,
+        )
         return 1
 
 

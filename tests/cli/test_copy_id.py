@@ -91,3 +91,42 @@ def test_unknown_ssh_option_is_refused_before_connecting(run_cli, ssh_dir: Path)
     result = run_cli("copy-id", "-i", str(pub), "-o", "ProxyCommand=nc %h %p", "127.0.0.1")
     assert result.returncode == 2
     assert "UserKnownHostsFile" in result.stderr
+
+
+def test_untrusted_names_are_escaped_in_text_and_exact_in_json(
+    run_cli, ssh_dir: Path, tmp_path: Path
+) -> None:
+    """A user name from a hosts file and a key file name reach the terminal with their control
+    characters made visible as OpenSSH shows them (OSC 52 would write the clipboard, U+202E
+    would reverse the line); ``--json`` keeps the exact strings."""
+    osc52 = "\x1b]52;c;cm0gLXJmIH4=\x07"
+    _make_key(ssh_dir, f"id_{osc52}")
+    user = f"u{osc52}[/]\u202e"
+    port = _closed_port()
+    hosts = tmp_path / "hosts"
+    hosts.write_text(f"{user}@127.0.0.1:{port}\n", encoding="utf-8")
+    text = run_cli("copy-id", "--hosts-file", str(hosts))
+    assert text.returncode == 1
+    shown = text.stdout + text.stderr
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "Traceback" not in shown
+    escaped = "\\033]52;c;cm0gLXJmIH4=\\007"
+    assert f"using the key {ssh_dir}/id_{escaped}.pub" in text.stderr
+    assert text.stdout.startswith(f"u{escaped}[/]\\342\\200\\256@127.0.0.1:{port}: failed: ")
+    document = run_cli("copy-id", "--json", "--hosts-file", str(hosts))
+    assert json.loads(document.stdout)["hosts"][0]["user"] == user
+
+
+def test_result_line_shows_a_hosts_own_words_escaped() -> None:
+    """The error of a host that refused a write carries its stderr (a hostile host chooses those
+    bytes): the text line escapes them, the JSON document keeps them."""
+    from tui.cli.copy_id import _result_line
+    from tui.core.upload.authorized_keys import HostResult
+
+    error = "The host refused to write ~/.ssh/authorized_keys (\x1b[2J\x1b]8;;x\x07[/]\u202e)."
+    result = HostResult("127.0.0.1", "u", 22, "failed", error)
+    assert _result_line(result) == (
+        "u@127.0.0.1:22: failed: The host refused to write ~/.ssh/authorized_keys "
+        "(\\033[2J\\033]8;;x\\007[/]\\342\\200\\256)."
+    )
+    assert result.to_json()["error"] == error

@@ -156,7 +156,9 @@ def test_many_hosts_every_case_of_the_issue_in_one_run(
     assert opts.read_bytes().endswith(b"another comment\r\n")
     after = crlf.read_bytes()
     assert after == crlf_before + b"\n" + new.with_suffix(".pub").read_bytes()
-    assert stat.S_IMODE(crlf.stat().st_mode) == 0o640 and crlf.stat().st_ino != crlf_inode
+    # appended in place, as ssh-copy-id's ``cat >>`` (a replaced file would lose the lines a
+    # concurrent installer appended to the old one): same inode, same mode
+    assert stat.S_IMODE(crlf.stat().st_mode) == 0o640 and crlf.stat().st_ino == crlf_inode
     assert plain.read_bytes() == login_line + new.with_suffix(".pub").read_bytes()
     assert stat.S_IMODE(plain.stat().st_mode) == 0o600
     assert (plain.stat().st_uid, plain.stat().st_gid) == (u_plain.uid, u_plain.gid)

@@ -146,7 +146,8 @@ async def test_accept_new_records_the_host_key_once_for_many_users(
     results = await install_many(public, options, parallel=2)
     assert [r.result for r in results] == ["installed", "installed"], results
     lines = known.read_text().splitlines()
-    assert [line.split()[:2] for line in lines] == [copy_host.server.known_hosts_line().split()[:2]]
+    # one line with the host's key (hashed when /etc/ssh/ssh_config says HashKnownHosts yes)
+    assert [line.split()[1:] for line in lines] == [copy_host.server.known_hosts_line().split()[1:]]
 
 
 async def test_one_unreachable_host_does_not_stop_the_others(
@@ -239,9 +240,10 @@ async def test_failed_verification_says_the_key_was_added(
 async def test_unwritable_ssh_dir_is_one_sentence_and_nothing_changes(
     copy_host: CopyHost, copy_key: Path
 ) -> None:
-    copy_host.write_authorized(b"# root keeps this directory\n")
-    os.chown(copy_host.ssh_dir, 0, 0)
-    os.chmod(copy_host.ssh_dir, 0o755)  # the user may read but not write in ~/.ssh
+    copy_host.write_authorized(b"# root keeps this directory\n", mode=0o644)
+    for path in (copy_host.ssh_dir, copy_host.authorized_keys):
+        os.chown(path, 0, 0)  # the user may read both but write neither
+    os.chmod(copy_host.ssh_dir, 0o755)
     public = read_public_key_file(copy_key.with_suffix(".pub"))
     result = await install(public, copy_host.options())
     assert result.result == "failed"

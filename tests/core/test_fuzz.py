@@ -67,34 +67,3 @@ def test_random_bytes_give_typed_errors_only(data: bytes) -> None:
     _parse_all("ssh-ed25519 " + base64.b64encode(data).decode())
     armored = openssh_format.armor(openssh_format.MAGIC + data)
     _parse_all(armored)
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(text=mutated())
-def test_cli_on_mutated_files_exits_0_or_1_with_one_sentence(
-    tmp_path_factory: object, text: str
-) -> None:
-    import io
-    import tempfile
-    from pathlib import Path
-
-    from tui.__main__ import main
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "key"
-        path.write_text(text)
-        for argv in (
-            ["fingerprint", "-v", "-f", str(path)],
-            ["pub", "-f", str(path), "-P", "x"],
-            ["comment", "-f", str(path), "-C", "c", "-P", "x"],
-            ["passwd", "-f", str(path), "-P", "x", "-N", "new passphrase", "-a", "1"],
-            ["list", "--json", "--dir", tmp],
-        ):
-            err = io.StringIO()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-                code = main(argv)
-            assert code in (0, 1)
-            if code == 1:
-                assert len(err.getvalue().strip().splitlines()) == 1

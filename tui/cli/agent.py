@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli.common import ask_secret, print_json, read_stdin_lines
+from tui.core.text import visible
 
 PROMPT_TRIES = 3
 
@@ -75,7 +76,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("The agent has no identities.")
     else:
         for key in keys:
-            print(key.public.line() if args.public else key.public.keygen_line())
+            line = key.public.line() if args.public else key.public.keygen_line()
+            print(visible(line))
     return 0
 
 
@@ -84,8 +86,10 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
     from tui.core import secrets
     from tui.core.agent import open_for_agent
     from tui.core.errors import KeyFormatError, WrongPassphrase
+    from tui.core.pairwrite import try_recover
     from tui.core.private import inspect_private_key, read_private_key_text
 
+    try_recover(args.file)
     try:
         info = inspect_private_key(read_private_key_text(args.file))
     except KeyFormatError as exc:
@@ -110,7 +114,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
                 raise
     # as ssh-add: a wrong passphrase typed at the prompt is asked again (three tries in all);
     # an empty answer gives up
-    prompt = f"Enter passphrase for {args.file}: "
+    prompt = f"Enter passphrase for {visible(str(args.file))}: "
     for attempt in range(PROMPT_TRIES):
         typed = ask_secret(prompt)
         try:
@@ -118,7 +122,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
         except WrongPassphrase:
             if attempt == PROMPT_TRIES - 1 or not typed:
                 raise
-            prompt = f"Bad passphrase, try again for {args.file}: "
+            prompt = f"Bad passphrase, try again for {visible(str(args.file))}: "
     raise AssertionError("unreachable")
 
 
@@ -152,7 +156,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"Identity added: {args.file} ({public.comment})")
+        print(f"Identity added: {visible(str(args.file))} ({visible(public.comment)})")
         if args.lifetime:
             print(f"Lifetime set to {args.lifetime} seconds")
     return 0
@@ -166,7 +170,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"removed": {"path": str(args.file), "sha256": public.sha256}})
     else:
-        print(f"Identity removed: {args.file} ({public.sha256})")
+        print(f"Identity removed: {visible(str(args.file))} ({public.sha256})")
     return 0
 
 

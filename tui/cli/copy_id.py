@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui.cli.common import print_json
 from tui.core.errors import InvalidArgument, SshDeckError
+from tui.core.text import visible
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -221,7 +222,9 @@ def _keys_of_file(path: Path) -> list[PublicKey]:
     text = read_text_file(path)
     keys = [] if text.lstrip().startswith("----") else parse_public_keys(text)
     if len(keys) > 1:
-        print(f"sshdeck: {path} holds {len(keys)} keys; each goes in", file=sys.stderr)
+        print(
+            f"sshdeck: {visible(str(path))} holds {len(keys)} keys; each goes in", file=sys.stderr
+        )
     return keys or [first]
 
 
@@ -242,13 +245,16 @@ async def _agent_public_keys() -> list[PublicKey]:
 
 
 def _result_line(result: HostResult) -> str:
-    line = f"{result.label}: {result.result}"
+    """One host's line of text output. Host and user names, file names in the error and the
+    host's own words (remote stderr) are shown through :func:`visible`; ``--json`` keeps them
+    exact."""
+    line = f"{visible(result.label)}: {result.result}"
     if result.verified is True:
         line += " (login with the new key works)"
     if result.error:
-        line += f": {result.error}"
+        line += f": {visible(result.error)}"
     elif result.result == "would-install" and result.detail:
-        line += f": {result.detail}"
+        line += f": {visible(result.detail)}"
     return line
 
 
@@ -266,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         targets = [parse_target(text) for text in args.hosts]
         extra = ssh_options(args.ssh_options)
     except InvalidArgument as exc:
-        args.parser.error(str(exc))
+        args.parser.error(visible(str(exc)))
     if args.identity is not None and not args.identity.expanduser().is_file():
         raise InvalidArgument(
             f"The login key {args.identity} (--identity) does not exist; check the path."
@@ -283,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
     if args.public_key is None:
         public_path = newest_default_key(Path.home() / ".ssh")
         if public_path is not None:
-            print(f"sshdeck: using the key {public_path}", file=sys.stderr)
+            print(f"sshdeck: using the key {visible(str(public_path))}", file=sys.stderr)
             public_keys = _keys_of_file(public_path)
         else:
             public_keys = asyncio.run(_agent_public_keys())

@@ -6,12 +6,14 @@ These import neither Textual nor asyncssh: scripts call them in loops, so start-
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from tui.cli.common import ask_new_passphrase, ask_secret, print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument, KeyFileError
+from tui.core.text import visible
 
 
 def register(subparsers: Any) -> None:
@@ -117,7 +119,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     if not result.exists:
         print(
-            f"{result.directory} does not exist; create a key with: sshdeck keygen", file=sys.stderr
+            f"{visible(str(result.directory))} does not exist; create a key with: sshdeck keygen",
+            file=sys.stderr,
         )
         return 0
     rows = [("FILE", "TYPE", "BITS", "SHA256", "COMMENT", "ENCRYPTED", "PROBLEMS")]
@@ -126,11 +129,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         problems = ",".join(p.code for p in entry.problems) or "-"
         rows.append(
             (
-                entry.name,
+                visible(entry.name),
                 entry.public.key_type,
                 str(entry.public.bits),
                 entry.public.sha256,
-                entry.comment or "-",
+                visible(entry.comment) or "-",
                 encrypted,
                 problems,
             )
@@ -141,9 +144,12 @@ def cmd_list(args: argparse.Namespace) -> int:
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
         )
     if not result.keys:
-        print(f"No keys in {result.directory}; create one with: sshdeck keygen", file=sys.stderr)
+        print(
+            f"No keys in {visible(str(result.directory))}; create one with: sshdeck keygen",
+            file=sys.stderr,
+        )
     for skipped in result.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(f"skipped {visible(str(skipped.path))}: {visible(skipped.reason)}", file=sys.stderr)
     return 0
 
 
@@ -171,6 +177,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         KEY_FILE_NAMES,
         check_comment,
         check_request,
+        check_rounds,
         check_targets,
         default_comment,
         default_key_path,
@@ -184,13 +191,16 @@ def cmd_keygen(args: argparse.Namespace) -> int:
             "DSA keys are refused by OpenSSH 7.0 and later; choose ed25519 (recommended), ecdsa or rsa."
         )
     bits = check_request(key_type, args.bits)
-    path = Path(args.file) if args.file else default_key_path(key_type)
+    if args.file == "":
+        raise InvalidArgument(
+            "-f '' names no file; give a path such as ~/.ssh/id_ed25519, or leave -f out."
+        )
+    path = Path(args.file) if args.file is not None else default_key_path(key_type)
     if path.is_dir():
         raise InvalidArgument(
             f"{path} is a directory; give a file name inside it, such as {path / KEY_FILE_NAMES[key_type]}."
         )
-    if args.rounds < 1:
-        raise InvalidArgument("KDF rounds (-a) must be at least 1; 16 is the default.")
+    check_rounds(args.rounds)
     comment = default_comment() if args.comment is None else args.comment
     check_comment(comment)
     check_targets(path, overwrite=args.force)
@@ -215,11 +225,11 @@ def cmd_keygen(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    shown = args.file or str(files.path)  # as typed, like ssh-keygen
+    shown = visible(args.file or str(files.path))  # as typed, like ssh-keygen
     print(f"Your identification has been saved in {shown}")
     print(f"Your public key has been saved in {shown}.pub")
     print("The key fingerprint is:")
-    print(f"{public.sha256} {public.comment}")
+    print(f"{public.sha256} {visible(public.comment)}")
     print("The key's randomart image is:")
     print(public.randomart())
     return 0
@@ -235,7 +245,11 @@ def _check_writable(directory: Path) -> None:
     existing = directory.absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise WriteError(
+            f"Cannot write in {directory}: {existing} is not a directory; choose another location."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise WriteError(
             f"Cannot write in {existing} (permission denied or read-only); choose another location."
         )
@@ -269,7 +283,7 @@ def _existing_passphrase(
         return stdin_lines.pop(0)
     if not _is_encrypted(args.file):
         return None
-    return ask_secret(f"Enter passphrase for {args.file}: ")
+    return ask_secret(f"Enter passphrase for {visible(str(args.file))}: ")
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
@@ -309,7 +323,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
             new = ask_new_passphrase("Enter new passphrase (empty for no passphrase): ")
     opened = change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
     # What ssh-keygen -p prints, for adding, changing and removing alike.
-    print(f"Key has comment '{opened.comment}'")
+    print(f"Key has comment '{visible(opened.comment)}'")
     print("Your identification has been saved with the new passphrase.")
     return 0
 
@@ -322,22 +336,23 @@ def cmd_comment(args: argparse.Namespace) -> int:
     lines = read_stdin_lines(1) if wanted else None
     passphrase = _existing_passphrase(args, args.passphrase, lines)
     old, public = replace_comment(args.file, args.comment, passphrase)
-    print(f"Old comment: {old}")  # the two lines ssh-keygen -c prints
-    print(f"Comment '{public.comment}' applied")
+    print(f"Old comment: {visible(old)}")  # the two lines ssh-keygen -c prints
+    print(f"Comment '{visible(public.comment)}' applied")
     return 0
 
 
 def cmd_pub(args: argparse.Namespace) -> int:
     from tui.core.errors import TargetExists
-    from tui.core.fsutil import atomic_write
-    from tui.core.generate import derive_public_key, public_path_for
+    from tui.core.generate import derive_public_key, public_path_for, save_public_key
+    from tui.core.pairwrite import try_recover
 
+    try_recover(args.file)  # finish (or drop) an interrupted change before reading the pair
     info = _inspect(args.file)
     passphrase: str | None = args.passphrase
     if passphrase is None and args.passphrase_stdin and info.encrypted:
         passphrase = read_stdin_lines(1)[0]
     if passphrase is None and info.encrypted and info.public is None:
-        passphrase = ask_secret(f"Enter passphrase for {args.file}: ")
+        passphrase = ask_secret(f"Enter passphrase for {visible(str(args.file))}: ")
     public = derive_public_key(args.file, passphrase)
     if not public.comment and info.encrypted and passphrase is None:
         # Only the clear public half was read (no passphrase asked): the comment, which lives
@@ -345,11 +360,11 @@ def cmd_pub(args: argparse.Namespace) -> int:
         public = _comment_from_pub(args.file, public)
     target = public_path_for(args.file)
     if args.write:
-        if target.exists() and not args.force:
+        if os.path.lexists(target) and not args.force:
             raise TargetExists(f"{target} already exists; add --force to replace it.")
-        atomic_write(target, (public.line() + "\n").encode(), 0o644, overwrite=args.force)
-        print(f"Your public key has been saved in {target}", file=sys.stderr)
-    print(public.line())
+        save_public_key(args.file, public, overwrite=args.force)
+        print(f"Your public key has been saved in {visible(str(target))}", file=sys.stderr)
+    print(visible(public.line()))
     return 0
 
 

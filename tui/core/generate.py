@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.core import openssh_format
-from tui.core.errors import InvalidArgument, KeyFormatError, TargetExists
-from tui.core.fsutil import atomic_write, ensure_directory
+from tui.core.errors import InvalidArgument, SshDeckError, TargetExists
+from tui.core.fsutil import ensure_directory
 from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
+from tui.core.pairwrite import NewFile, key_lock, replace_files
 from tui.core.private import OpenedKey, entry_from_crypto, open_private_key_file
+from tui.core.validate import validate_comment
 
 DEFAULT_TYPE = "ed25519"
 DEFAULT_BITS = {"ed25519": 256, "ecdsa": 256, "rsa": 3072}
@@ -119,14 +121,34 @@ def public_path_for(path: Path) -> Path:
 
 
 def check_targets(path: Path, overwrite: bool = False) -> None:
-    """Refuse early (before a slow generation) when a target exists and may not be replaced."""
-    if overwrite:
-        return
+    """Refuse early (before a slow generation) what the write would refuse: a target that exists
+    and may not be replaced, or one that is a directory or a special file."""
+    import stat
+
     for target in (path, public_path_for(path)):
-        if target.exists() or target.is_symlink():
+        try:
+            st = os.lstat(target)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            raise TargetExists(
+                f"{target} is a directory; move it away or choose another file name."
+            )
+        if not overwrite:
             raise TargetExists(
                 f"{target} already exists; choose another file name or use --force to replace it."
             )
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise TargetExists(
+                f"{target} is not a regular file; move it away or choose another file name."
+            )
+
+
+def check_rounds(rounds: int | None) -> None:
+    if rounds is not None and not 1 <= rounds <= openssh_format.MAX_ROUNDS:
+        raise InvalidArgument(
+            f"KDF rounds (-a) must be between 1 and {openssh_format.MAX_ROUNDS}; 16 is the default."
+        )
 
 
 def write_key_pair(
@@ -136,17 +158,28 @@ def write_key_pair(
     rounds: int = DEFAULT_ROUNDS,
     overwrite: bool = False,
 ) -> KeyPairFiles:
-    """Write the private key (0600, atomic) then its .pub (0644); create the directory 0700."""
+    """Write the private key (0600) and its .pub (0644) as one change; create the directory 0700.
+
+    Both files appear together or neither does (:mod:`tui.core.pairwrite`), even when replacing
+    an existing pair with ``overwrite``.
+    """
     path = Path(path).expanduser()
-    if rounds < 1:
-        raise InvalidArgument("KDF rounds must be at least 1 (16 is the default).")
+    check_rounds(rounds)
     check_targets(path, overwrite)
     ensure_directory(path.parent)
     text = openssh_format.build(key.public_blob, key.entry, passphrase or None, rounds)
     public = public_key_from_blob(key.public_blob, comment=key.entry.comment)
-    atomic_write(path, text.encode(), 0o600, overwrite=overwrite)
-    atomic_write(public_path_for(path), (public.line() + "\n").encode(), 0o644, overwrite=True)
-    return KeyPairFiles(path, public_path_for(path), public, bool(passphrase))
+    pub_path = public_path_for(path)
+    with key_lock(path):
+        replace_files(
+            path,
+            [
+                NewFile(path, text.encode(), 0o600),
+                NewFile(pub_path, (public.line() + "\n").encode(), 0o644),
+            ],
+            overwrite,
+        )
+    return KeyPairFiles(path, pub_path, public, bool(passphrase))
 
 
 def generate_key_pair(
@@ -161,44 +194,50 @@ def generate_key_pair(
     """ssh-keygen in one call: check, generate, write."""
     path = Path(path).expanduser()
     check_request(key_type, bits)
-    check_comment(comment or "")
+    validate_comment(comment or "")
     check_targets(path, overwrite)
     key = generate_private_key(key_type, bits, default_comment() if comment is None else comment)
     return write_key_pair(key, path, passphrase, rounds, overwrite)
 
 
-def _rewrite(
-    path: Path, opened: OpenedKey, passphrase: str | None, rounds: int | None, comment: str
-) -> None:
+def _private_text(
+    opened: OpenedKey, passphrase: str | None, rounds: int | None, comment: str
+) -> str:
     entry = openssh_format.PrivateEntry(opened.entry.key_type, opened.entry.fields, comment)
     info = opened.info
     writable = openssh_format.WRITABLE_CIPHERS
     cipher = info.cipher if info.cipher in writable else openssh_format.DEFAULT_CIPHER
-    text = openssh_format.build(
+    return openssh_format.build(
         opened.public.blob,
         entry,
         passphrase or None,
         rounds or info.rounds or DEFAULT_ROUNDS,
         cipher,
     )
-    # Through a symlink (keys kept in a dotfiles repo...) the file it points to is rewritten,
-    # as ssh-keygen -p does, and the link stays.
-    atomic_write(Path(os.path.realpath(path)), text.encode(), 0o600, overwrite=True)
+
+
+def _real(path: Path) -> Path:
+    """Through a symlink (keys kept in a dotfiles repo...) the file it points to is rewritten,
+    as ssh-keygen -p does, and the link stays."""
+    return Path(os.path.realpath(path))
 
 
 def change_passphrase(
     path: Path, old: str | None, new: str | None, rounds: int | None = None
 ) -> OpenedKey:
     """Add, change or remove the passphrase; key material and comment stay as they were."""
-    opened = open_private_key_file(path, old)
-    _rewrite(path, opened, new, rounds, opened.comment)
+    path = Path(path)
+    check_rounds(rounds)
+    with key_lock(path):
+        opened = open_private_key_file(path, old)
+        text = _private_text(opened, new, rounds, opened.comment)
+        replace_files(path, [NewFile(_real(path), text.encode(), 0o600)], overwrite=True)
     return opened
 
 
 def check_comment(comment: str) -> None:
-    """A comment ends the .pub line: a line break in it would break the file."""
-    if "\n" in comment or "\r" in comment:
-        raise InvalidArgument("A comment must fit on one line; remove the line break from it.")
+    """The core's one comment check (:func:`tui.core.validate.validate_comment`)."""
+    validate_comment(comment)
 
 
 def change_comment(path: Path, comment: str, passphrase: str | None = None) -> PublicKey:
@@ -209,20 +248,26 @@ def change_comment(path: Path, comment: str, passphrase: str | None = None) -> P
 def replace_comment(
     path: Path, comment: str, passphrase: str | None = None
 ) -> tuple[str, PublicKey]:
-    """:func:`change_comment` that also returns the old comment (ssh-keygen -c shows it)."""
-    check_comment(comment)
-    opened = open_private_key_file(path, passphrase)
-    _rewrite(path, opened, passphrase if opened.info.encrypted else None, None, comment)
-    public = public_key_from_blob(opened.public.blob, comment=comment)
-    pub_path = public_path_for(Path(path))
-    if pub_path.exists():
-        try:
-            same = read_public_key_file(pub_path).blob == public.blob
-        except KeyFormatError:
-            same = False
-        if same:
-            real = Path(os.path.realpath(pub_path))
-            atomic_write(real, (public.line() + "\n").encode(), 0o644, overwrite=True)
+    """:func:`change_comment` that also returns the old comment (ssh-keygen -c shows it).
+
+    The private key and its .pub change together or not at all.
+    """
+    validate_comment(comment)
+    path = Path(path)
+    with key_lock(path):
+        opened = open_private_key_file(path, passphrase)
+        text = _private_text(opened, passphrase if opened.info.encrypted else None, None, comment)
+        public = public_key_from_blob(opened.public.blob, comment=comment)
+        files = [NewFile(_real(path), text.encode(), 0o600)]
+        pub_path = public_path_for(path)
+        if os.path.lexists(pub_path):
+            try:
+                same = read_public_key_file(pub_path).blob == public.blob
+            except SshDeckError:
+                same = False
+            if same:
+                files.append(NewFile(_real(pub_path), (public.line() + "\n").encode(), 0o644))
+        replace_files(path, files, overwrite=True)
     return opened.comment, public
 
 
@@ -239,8 +284,21 @@ def derive_public_key(path: Path, passphrase: str | None = None) -> PublicKey:
 
 
 def write_public_key(path: Path, passphrase: str | None = None, overwrite: bool = False) -> Path:
-    """Re-create a missing .pub next to a private key."""
-    public = derive_public_key(path, passphrase)
-    target = public_path_for(Path(path))
-    atomic_write(target, (public.line() + "\n").encode(), 0o644, overwrite=overwrite)
+    """Re-create a missing (or, with ``overwrite``, replace a) .pub next to a private key."""
+    path = Path(path)
+    target = public_path_for(path)
+    with key_lock(path):
+        public = derive_public_key(path, passphrase)
+        final = _real(target) if overwrite else target
+        replace_files(path, [NewFile(final, (public.line() + "\n").encode(), 0o644)], overwrite)
+    return target
+
+
+def save_public_key(path: Path, public: PublicKey, overwrite: bool = False) -> Path:
+    """Write ``public`` as the .pub of the private key ``path`` (under the key's lock)."""
+    path = Path(path)
+    target = public_path_for(path)
+    with key_lock(path):
+        final = _real(target) if overwrite else target
+        replace_files(path, [NewFile(final, (public.line() + "\n").encode(), 0o644)], overwrite)
     return target

@@ -400,7 +400,15 @@ def fingerprint_report(path: str, hash_name: str = "sha256", visual: bool = Fals
     if path == "-":  # standard input, as ssh-keygen -l -f - reads it: public keys only
         import sys
 
-        data, path = sys.stdin.buffer.read(), "(stdin)"
+        from tui.core.errors import KeyFileError
+        from tui.core.keys import MAX_FILE_SIZE
+
+        data, path = sys.stdin.buffer.read(MAX_FILE_SIZE + 1), "(stdin)"
+        if len(data) > MAX_FILE_SIZE:
+            raise KeyFileError(
+                f"Standard input holds over {MAX_FILE_SIZE} bytes, the limit for a key file; "
+                "give the key file itself."
+            )
     else:
         data = _read(path)
     entries = public_listing(data, private_allowed=path != "(stdin)")

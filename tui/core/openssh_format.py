@@ -20,6 +20,8 @@ BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
 END = "-----END OPENSSH PRIVATE KEY-----"
 DEFAULT_CIPHER = "aes256-ctr"
 DEFAULT_ROUNDS = 16
+#: bcrypt rounds above this are refused (ssh-keygen -a 1000 takes about a minute already)
+MAX_ROUNDS = 100_000
 # cipher name -> (key length, iv length, block size, mode)
 CIPHERS = {
     "aes128-ctr": (16, 16, 16, "ctr"),
@@ -161,6 +163,19 @@ def _derive(passphrase: str, kdf_options: bytes, key_len: int, iv_len: int) -> t
     reader = wire.WireReader(kdf_options)
     salt = reader.string()
     rounds = reader.uint32()
+    if not salt or rounds < 1 or not reader.at_end:
+        raise KeyFormatError(
+            "The key's bcrypt settings are damaged (empty salt or zero rounds); "
+            "restore the file from a backup."
+        )
+    if rounds > MAX_ROUNDS:
+        raise KeyFormatError(
+            f"The key asks for {rounds} bcrypt rounds, more than the {MAX_ROUNDS} sshdeck runs; "
+            "the file is damaged or hostile."
+        )
+    if not passphrase:
+        # As OpenSSH (private2_decrypt): an empty passphrase never opens an encrypted key.
+        raise WrongPassphrase("The passphrase is wrong; try again (it is case-sensitive).")
     material = bcrypt.kdf(
         passphrase.encode(), salt, key_len + iv_len, rounds, ignore_few_rounds=True
     )

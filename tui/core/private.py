@@ -91,6 +91,9 @@ def _check_pem_armor(text: str) -> None:
 def _load_pem(text: str, passphrase: str | None) -> Any:
     from cryptography.hazmat.primitives import serialization
 
+    if passphrase == "" and _pem_encrypted(text, _pem_format(text)):
+        # a passphrase of length zero, as ssh-keygen treats it: it never opens an encrypted key
+        raise WrongPassphrase(WRONG_PASSPHRASE)
     try:
         return serialization.load_pem_private_key(
             text.encode(),

@@ -16,7 +16,14 @@ from typing import Any
 
 from tui.core import openssh_format
 from tui.core.errors import KeyFileError, SshDeckError
-from tui.core.keys import MAX_FILE_SIZE, PublicKey, parse_public_key, parse_public_keys
+from tui.core.keys import (
+    MAX_FILE_SIZE,
+    PublicKey,
+    parse_public_key,
+    parse_public_keys,
+    read_bytes,
+)
+from tui.core.pairwrite import LOCK_SUFFIX, is_leftover_name, leftover_files
 from tui.core.private import inspect_private_key, looks_private
 
 QUIET_NAMES = {"config", "environment", "rc", "known_hosts", "authorized_keys", "authorized_keys2"}
@@ -175,11 +182,16 @@ def _private_problems(path: Path, mode: int, encrypted: bool, has_pub: bool) -> 
 def _read_text(path: Path) -> str:
     st = path.stat()
     if st.st_size > MAX_FILE_SIZE:
-        raise KeyFileError("too large to be a key file")
+        raise KeyFileError(f"too large to be a key file (over {MAX_FILE_SIZE} bytes)")
     if st.st_size == 0:
         raise KeyFileError("empty file")
     try:
-        return path.read_bytes().decode("utf-8")
+        # non-blocking open and fstat: a file swapped for a FIFO meanwhile is refused, not read
+        data = read_bytes(path)
+    except KeyFileError as exc:
+        raise KeyFileError(str(exc).removeprefix(f"{path} ").rstrip(".")) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise KeyFileError("binary file, not a key") from None
 
@@ -205,9 +217,10 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
         return ScanResult(
             directory, True, (), (Skipped(directory, f"cannot list the directory: {exc.strerror}"),)
         )
+    leftovers = _leftovers(directory)
     for name in names:
         path = directory / name
-        if _quiet(name):
+        if _quiet(name) or is_leftover_name(name):
             continue
         try:
             st = path.stat()
@@ -265,8 +278,57 @@ def scan_directory(directory: Path | None = None) -> ScanResult:
         # The directory problem concerns every file in it: a lone .pub can be swapped too.
         lone = [p for p in (dir_problem, weak_key_problem(public, path)) if p is not None]
         entries.append(KeyEntry(None, path, public, None, None, tuple(lone)))
+    for i, entry in enumerate(entries):
+        found = leftovers.pop(entry.name, None)
+        if found:
+            entries[i] = _with_problems(entry, [*entry.problems, _leftover_problem(entry, found)])
+    for name, found in leftovers.items():
+        for path in found:
+            skipped.append(
+                Skipped(
+                    path,
+                    f"leftover-temporary-file: left by an interrupted sshdeck change of {name}; "
+                    f"the next change of {name} removes it, or delete it",
+                )
+            )
     entries.sort(key=lambda e: e.name)
     return ScanResult(directory, True, tuple(entries), tuple(skipped))
+
+
+def _leftovers(directory: Path) -> dict[str, list[Path]]:
+    """What interrupted changes left behind, leaving out the keys being changed right now."""
+    import fcntl
+
+    found = leftover_files(directory)
+    for name in list(found):
+        lock = directory / f".{name}{LOCK_SUFFIX}"
+        if lock not in found[name]:
+            continue
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            del found[name]  # a change of this key is running: its files are not leftovers
+        finally:
+            os.close(fd)
+    return found
+
+
+def _leftover_problem(entry: KeyEntry, found: list[Path]) -> Problem:
+    key = entry.path or entry.public_path
+    names = ", ".join(p.name for p in found)
+    return Problem(
+        "leftover-temporary-file",
+        "warning",
+        f"An interrupted sshdeck change of this key left {names}; "
+        "the next change of the key finishes or drops it and removes them.",
+        f"sshdeck pub -f {_q(key)}"
+        if entry.path and key
+        else f"rm -f {' '.join(_q(p) for p in found)}",
+    )
 
 
 def _with_problems(entry: KeyEntry, problems: list[Problem]) -> KeyEntry:

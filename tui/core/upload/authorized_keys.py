@@ -3,8 +3,11 @@
 The pure helpers (merging a key into the file's content, reading a hosts file) are separate from
 the network part so that they can be tested byte for byte. Logging in is the tester's code
 (:func:`tui.core.connect.open_connection`), so host keys are checked exactly as ``sshdeck test``
-checks them. The file is read and replaced by :mod:`tui.core.upload.remote_files` (SFTP, or a
-constant ``sh`` script on hosts without SFTP), atomically: temporary file + rename, same mode.
+checks them. The file is read and appended to by :mod:`tui.core.upload.remote_files` (SFTP, or
+a constant ``sh`` script on hosts without SFTP), never replaced: each new line is one write with
+``O_APPEND``, under a lock on the host, and the file is read again afterwards, so concurrent
+installs (other sshdeck runs, ``ssh-copy-id``) never lose a line and ``installed`` is reported
+only when the key is in the file.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from tui.core.connect import (
 )
 from tui.core.errors import InvalidArgument, SshDeckError
 from tui.core.keys import PublicKey, parse_public_keys
-from tui.core.upload.remote_files import AUTHORIZED_KEYS, SftpFiles, ShellFiles
+from tui.core.upload.remote_files import (
+    AUTHORIZED_KEYS,
+    RemoteLock,
+    SftpFiles,
+    ShellFiles,
+    append_chunks,
+)
 
 RESULTS = ("installed", "already-present", "would-install", "failed")
 STAGES = ("waiting", "connecting", "checking", "installing", "verifying", "done", "failed")
@@ -110,18 +119,29 @@ def merge_key(content: bytes, public_key: PublicKey) -> bytes | None:
 def merge_keys(content: bytes, public_keys: Sequence[PublicKey]) -> bytes | None:
     """:func:`merge_key` for several keys (ssh-copy-id installs all of the agent's keys):
     each key not there yet is appended once; None when every one is already there."""
+    added = missing_lines(content, public_keys)
+    if added is None:
+        return None
+    prefix, lines = added
+    return content + b"".join(append_chunks(prefix, lines))
+
+
+def missing_lines(
+    content: bytes, public_keys: Sequence[PublicKey]
+) -> tuple[bytes, list[bytes]] | None:
+    """What an append adds to ``content``: (the newline it lacks at its end, or b"", the line of
+    each key not there yet, once); None when every key is already there."""
     text = content.decode("utf-8", errors="surrogateescape")
-    lines, seen = [], set()
+    present = {existing.blob for existing in parse_public_keys(text)}
+    lines = []
     for key in public_keys:
-        if key.blob in seen or key_present(text, key):
+        if key.blob in present:
             continue
-        seen.add(key.blob)
-        lines.append(key.line().encode("utf-8") + b"\n")
+        present.add(key.blob)
+        lines.append(key.line().encode("utf-8"))
     if not lines:
         return None
-    if content and not content.endswith(b"\n"):
-        content += b"\n"
-    return content + b"".join(lines)
+    return (b"\n" if content and not content.endswith(b"\n") else b""), lines
 
 
 def parse_hosts_file(text: str) -> list[Target]:
@@ -163,35 +183,58 @@ def default_private_key(public_path: Path) -> Path | None:
 
 async def _install_with(
     files: SftpFiles | ShellFiles,
+    lock: RemoteLock | None,
     public_keys: Sequence[PublicKey],
     dry_run: bool,
     before_write: Callable[[], None],
 ) -> tuple[str, str]:
-    """(result, detail) for one host; the file is read again when it changed under our feet."""
+    """(result, detail) for one host.
+
+    Under the host's lock (``lock``; None in a dry run): read, append the missing lines, read
+    again. The append is refused when the file's size changed since it was read (ssh-copy-id
+    takes no lock), and repeated when the lines are not in the file afterwards (something
+    replaced it meanwhile); ``installed`` only once the second read shows every key.
+    """
     path = await files.locate()
-    for _attempt in range(3):
-        old = await files.read(path)
-        content, mode = (old.content, old.mode) if old is not None else (b"", 0o600)
-        merged = merge_keys(content, public_keys)
-        if merged is None:
-            what = "the key is" if len(public_keys) == 1 else "all the keys are"
-            return "already-present", f"{what} already in ~/{AUTHORIZED_KEYS}"
-        added = merged[len(content) :].strip(b"\n").count(b"\n") + 1
-        noun = "the key" if added <= 1 else f"{added} keys"
-        if old is not None:
-            plan = (
-                f"append {noun} to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, mode {mode:o})"
-            )
-        elif await files.has_ssh_dir():
-            plan = f"create ~/{AUTHORIZED_KEYS} (0600) with {noun}"
-        else:
-            plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with {noun}"
-        if dry_run:
-            return "would-install", f"would {plan}"
-        before_write()
-        if await files.replace(path, merged, mode, old):
-            return "installed", plan.replace("append", "appended", 1)
-    raise InstallError(f"~/{AUTHORIZED_KEYS} kept changing while sshdeck wrote it; try again.")
+    async with lock or contextlib.nullcontext():
+        made_dir = lock is not None and lock.made_ssh_dir
+        announced, plan, wrote = False, "", False
+        for _attempt in range(4):
+            old = await files.read(path)
+            content, mode = (old.content, old.mode) if old is not None else (b"", 0o600)
+            added = missing_lines(content, public_keys)
+            if added is None and wrote:  # ours are there after all (a slow file system)
+                return "installed", plan
+            if added is None:  # possibly put there by another program since the first read
+                what = "the key is" if len(public_keys) == 1 else "all the keys are"
+                return "already-present", f"{what} already in ~/{AUTHORIZED_KEYS}"
+            prefix, lines = added
+            noun = "the key" if len(lines) == 1 else f"{len(lines)} keys"
+            if old is not None:
+                plan = (
+                    f"append {noun} to ~/{AUTHORIZED_KEYS} ({len(content)} bytes kept, "
+                    f"mode {mode:o})"
+                )
+            elif not made_dir and await files.has_ssh_dir():
+                plan = f"create ~/{AUTHORIZED_KEYS} (0600) with {noun}"
+            else:
+                plan = f"create ~/.ssh (0700) and ~/{AUTHORIZED_KEYS} (0600) with {noun}"
+            if dry_run:
+                return "would-install", f"would {plan}"
+            if not announced:
+                before_write()
+                announced = True
+            plan = plan.replace("append", "appended", 1)
+            if not await files.append(path, append_chunks(prefix, lines), old):
+                continue  # the file changed since it was read: read it again
+            wrote = True
+            after = await files.read(path)
+            if after is not None and missing_lines(after.content, public_keys) is None:
+                return "installed", plan
+    raise InstallError(
+        f"~/{AUTHORIZED_KEYS} kept changing while sshdeck appended to it (another program "
+        "rewrites it); try again."
+    )
 
 
 def _can_verify(path: Path, public_key: PublicKey) -> bool:
@@ -331,16 +374,17 @@ async def install(
             conn = await open_connection(opts)
         async with conn:
             report("checking")
+            lock = None if dry_run else RemoteLock(conn)
             try:
                 sftp = await conn.start_sftp_client()
             except asyncssh.ChannelOpenError:  # no sftp subsystem: sh, as ssh-copy-id does
                 outcome, detail = await _install_with(
-                    ShellFiles(conn), keys, dry_run, lambda: report("installing")
+                    ShellFiles(conn), lock, keys, dry_run, lambda: report("installing")
                 )
             else:
                 async with sftp:
                     outcome, detail = await _install_with(
-                        SftpFiles(sftp), keys, dry_run, lambda: report("installing")
+                        SftpFiles(sftp), lock, keys, dry_run, lambda: report("installing")
                     )
         if outcome != "installed" or verify_with is None or len(keys) != 1:
             return finish(outcome, detail=detail)
@@ -432,6 +476,8 @@ __all__ = [
     "install_many",
     "key_present",
     "merge_key",
+    "merge_keys",
+    "missing_lines",
     "parse_hosts_file",
     "read_hosts_file",
     "target_label",
