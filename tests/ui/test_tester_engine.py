@@ -1,9 +1,6 @@
-"""Pilot tests of the tester screen that need the engine's side of two interfaces:
+"""Pilot tests of the tester screen through the engine's side of two interfaces:
 ``ConnectOptions.identities_only`` (offer the chosen key alone) and ``ConnectOptions.ask_password``
 (a password asked after the keys). Real sshd, real ssh-agent, real PAM user.
-
-These pass once the ``engine`` branch (which implements both in tui/core/connect.py) is merged;
-on the ``screen`` branch alone the agent's key is still offered and no password is asked.
 """
 
 from __future__ import annotations
