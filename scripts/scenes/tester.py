@@ -36,7 +36,9 @@ def _prepare(home: Path, trusted: bool) -> Callable[[], None]:
         shutil.copyfile(DATA / name, ssh / name)
     (ssh / "id_ed25519").chmod(0o600)
     base = Path(tempfile.mkdtemp(prefix="sshdeck-scene-sshd-"))
-    server = _start_sshd(base, host_key=DATA / "ssh_host_ed25519_key", port=PORT)
+    server = _start_sshd(
+        base, host_key=DATA / "ssh_host_ed25519_key", port=PORT, password_auth=False
+    )
     _server["port"] = server.port
     if trusted:
         (ssh / "known_hosts").write_text(server.known_hosts_line() + "\n")

@@ -44,6 +44,8 @@ from tui.workers import work
 VERBOSITY = [("-v", 1), ("-vv", 2), ("-vvv", 3)]
 ENGINES = [("asyncssh", "asyncssh"), ("OpenSSH", "openssh")]
 DEFAULT_KEYS = "__default__"
+#: fewer rows than this: the compact form (see ``on_resize``)
+SHORT = 30
 
 #: the CLI's words in a diagnosis, and what the app offers in their place (the core keeps the
 #: CLI's text; the screen says which button or key does the same here)
@@ -185,6 +187,16 @@ class TesterScreen(Screen[None]):
                     yield Button("Fix permissions", variant="warning", id="fix-permissions")
             yield Static("", id="hostkey", markup=False)
         yield Footer()
+
+    def on_resize(self) -> None:
+        """A short terminal (80x24): borderless form fields and buttons, no header, so the
+        transcript and the whole stage timeline keep their rows."""
+        short = self.size.height < SHORT
+        self.set_class(short, "-short")
+        for widget in self.query("#tester-form Input, #tester-form Select, #tester-form Checkbox"):
+            widget.compact = short  # type: ignore[attr-defined]
+        for button in self.query("#tester-form Button, #next-steps Button").results(Button):
+            button.compact = short
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False
