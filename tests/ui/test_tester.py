@@ -358,6 +358,10 @@ async def test_vvv_follows_the_tail_wraps_and_port_shows_five_digits(
         assert any(len(line) > width for line in shown)  # long lines exist ...
         assert transcript.virtual_size.width <= width  # ... and wrap: nothing to scroll to
         assert len(transcript.lines) > len(shown)
+        # every stage and the key's attempt are in view beside it, with their timings
+        timeline = screen.query_one(StageTimeline)
+        assert timeline.content_region.height >= 7 + len(timeline.attempts)
+        assert transcript.region.height >= 8
         # a search stops following; the next run follows again
         await pilot.press("slash")
         await type_text(pilot, "Connecting")
