@@ -559,3 +559,20 @@ async def test_a_probe_that_cannot_start_is_one_sentence(ssh_dir: Path) -> None:
 def test_diagnoses_name_the_apps_buttons(cli: str, app: str) -> None:
     shown = tester.app_words(cli)
     assert app in shown and "--" not in shown
+
+
+def test_timeline_names_keys_by_file_and_agent_keys_by_comment() -> None:
+    from tui.core.trace import StageEvent
+
+    timeline = StageTimeline()
+    timeline.record(StageEvent("authentication", None, 0))
+    timeline.record(StageEvent("authentication: publickey /home/u/.ssh/id_ed25519", False, 12))
+    timeline.record(StageEvent("authentication: publickey laptop\x1b]52;c;eA==\x07[/]", True, 3))
+    timeline.record(StageEvent("authentication: publickey agent key SHA256:ab/cd", False, 4))
+    wide = timeline.timeline(80).plain
+    assert "publickey id_ed25519 12 ms" in wide
+    assert "laptop\\033]52;c;eA==\\007[/]" in wide and "\x1b" not in wide
+    assert "agent key SHA256:ab/cd" in wide
+    narrow = timeline.timeline(18).plain
+    assert all(len(line) <= 18 for line in narrow.splitlines())
+    assert "auth" in narrow and "id_ed" in narrow

@@ -102,7 +102,9 @@ class StageTimeline(Widget):
                 for attempt in self.attempts:
                     mark, style = MARKS[attempt.ok]
                     method, _, key = attempt.name.removeprefix("authentication: ").partition(" ")
-                    label = visible(key.rsplit("/", 1)[-1] if key else method)
+                    # a file shows its name; an agent key its comment or "agent key SHA256:…"
+                    name = key.rsplit("/", 1)[-1] if key.startswith(("/", "~")) else key
+                    label = visible(name or method)
                     if wide:
                         label = f"{method} {label}".strip() if key else label
                     room = max(width - 5 - len(self._ms(attempt)), 4)
