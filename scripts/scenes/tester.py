@@ -6,6 +6,10 @@ transcript, the stage timeline and the diagnosis with its "Upload this key" butt
 key is fixed too, and the stage timings are masked, so the picture is the same on every run.
 ``tester-unknown-host``: the same server without a known_hosts entry, showing the host key's
 fingerprint and randomart and the "Trust this host key" button.
+``tester-80x24``: the refused key again in an 80x24 terminal (two-row form, short stage names,
+a 60-column transcript that wraps).
+The form has two rows: host, user, port; then the key, "only this key", the verbosity and the
+engine (asyncssh or OpenSSH).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ def _prepare(home: Path, trusted: bool) -> Callable[[], None]:
         shutil.copyfile(DATA / name, ssh / name)
     (ssh / "id_ed25519").chmod(0o600)
     base = Path(tempfile.mkdtemp(prefix="sshdeck-scene-sshd-"))
-    server = _start_sshd(base, host_key=DATA / "ssh_host_ed25519_key", port=PORT)
+    server = _start_sshd(
+        base, host_key=DATA / "ssh_host_ed25519_key", port=PORT, password_auth=False
+    )
     _server["port"] = server.port
     if trusted:
         (ssh / "known_hosts").write_text(server.known_hosts_line() + "\n")
@@ -74,5 +80,12 @@ SCENES = [
         _drive,
         lambda home: _prepare(home, trusted=False),
         (120, 40),
+    ),
+    Scene(
+        "tester-80x24",
+        "Connection tester in an 80x24 terminal: the same refusal, the transcript wrapped",
+        _drive,
+        lambda home: _prepare(home, trusted=True),
+        (80, 24),
     ),
 ]

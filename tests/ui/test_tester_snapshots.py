@@ -1,7 +1,10 @@
-"""SVG snapshots of the tester screen: the form, and a finished run (timings masked).
+"""SVG snapshots of the tester screen: the form, and a finished run (timings masked), each at
+120x36 and at 80x24 (where the form takes two rows, the timeline shortens its names and the
+transcript keeps 60 columns).
 
 The keys come from tests/data/tester, copied to a fixed folder so paths on screen never change;
-the run goes to port 1 of 127.0.0.1 (closed everywhere), so no port or fingerprint varies.
+the run goes to port 1 of 127.0.0.1 (closed everywhere), so no port or fingerprint varies. The
+theme is fixed and HOME is a temporary folder (the autouse fixture).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.ui.app_keys import wait_for
 from tui.screens import tester
@@ -23,6 +27,7 @@ from tui.widgets.stages import StageTimeline
 DATA = Path(__file__).resolve().parent.parent / "data" / "tester"
 ROOT = Path("/tmp/sshdeck-tester-snapshots")
 SIZE = (120, 36)
+SMALL = (80, 24)
 
 
 class _Host(App[None]):
@@ -31,6 +36,7 @@ class _Host(App[None]):
         self.key, self.target = key, target
 
     def on_mount(self) -> None:
+        self.theme = "textual-dark"
         self.push_screen(tester.TesterScreen(key_path=self.key, target=self.target))
 
 
@@ -51,18 +57,37 @@ def fixed_key() -> Iterator[Path]:
             shutil.rmtree(keys, ignore_errors=True)
 
 
+async def _form(pilot: Pilot[Any]) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, tester.TesterScreen))
+    # the host field has the focus: a steady cursor, not one caught mid-blink
+    pilot.app.screen.query_one("#target", Input).cursor_blink = False
+    await pilot.pause()
+
+
 def test_snapshot_form(snap_compare: Any, fixed_key: Path) -> None:
-    assert snap_compare(_Host(fixed_key, "root@203.0.113.7:2222"), terminal_size=SIZE)
+    host = _Host(fixed_key, "root@203.0.113.7:2222")
+    assert snap_compare(host, terminal_size=SIZE, run_before=_form)
+
+
+async def _refused(pilot: Pilot[Any]) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, tester.TesterScreen))
+    screen: Any = pilot.app.screen
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen.result is not None and not screen.running)
+    screen.query_one(StageTimeline).mask_timings()
+    await pilot.pause()
 
 
 def test_snapshot_connection_refused(snap_compare: Any, fixed_key: Path) -> None:
-    async def drive(pilot: Pilot[Any]) -> None:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, tester.TesterScreen))
-        screen: Any = pilot.app.screen
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.result is not None and not screen.running)
-        screen.query_one(StageTimeline).mask_timings()
-        await pilot.pause()
-
     host = _Host(fixed_key, "admin@127.0.0.1:1")
-    assert snap_compare(host, terminal_size=SIZE, run_before=drive)
+    assert snap_compare(host, terminal_size=SIZE, run_before=_refused)
+
+
+def test_snapshot_form_80x24(snap_compare: Any, fixed_key: Path) -> None:
+    host = _Host(fixed_key, "root@203.0.113.7:65022")
+    assert snap_compare(host, terminal_size=SMALL, run_before=_form)
+
+
+def test_snapshot_connection_refused_80x24(snap_compare: Any, fixed_key: Path) -> None:
+    host = _Host(fixed_key, "admin@127.0.0.1:1")
+    assert snap_compare(host, terminal_size=SMALL, run_before=_refused)

@@ -216,3 +216,26 @@ async def test_target_picks_the_tab_and_keys_switch_it(isolated_home: Path) -> N
         await pilot.press("escape")  # nothing runs: back to where the pane was opened from
         await pilot.pause()
         assert not isinstance(app.screen, UploadScreen)
+
+
+async def test_hostile_comment_and_file_name_are_shown_literally(isolated_home: Path) -> None:
+    """A comment with OSC 52 (clipboard write) and markup, in a file named with markup: the
+    Hosts tab shows both escaped, as plain text, and stays up."""
+    import subprocess
+
+    ssh = isolated_home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    comment = "evil\x1b]52;c;cm0gLXJmIH4=\x07[/][@click=app.quit]"
+    key = ssh / "id_[b]x"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], check=True
+    )
+    app = UploadApp(key.with_name(key.name + ".pub"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one(HostsPanel)
+        info = str(panel.query_one("#hosts-key-info").render())
+        assert "evil\\033]52;c;cm0gLXJmIH4=\\007[/][@click=app.quit]" in info
+        assert "\x1b" not in info and "\x07" not in info
+        assert "Upload id_[b]x.pub" in str(app.screen.query_one("#upload-key").render())
+        assert app.is_running

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from tui.core.text import visible
 from tui.widgets.hosts_panel import HostsPanel
 from tui.widgets.stratos_panel import StratosPanel
 
@@ -43,7 +45,10 @@ class UploadScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         name = self.key_path.name if self.key_path else "no key selected"
-        yield Static(f"Upload [b]{name}[/b]", id="upload-key", markup=True)
+        # a file name is untrusted text: escaped, and never read as markup
+        yield Static(
+            Content.from_markup("Upload [b]$name[/b]", name=visible(name)), id="upload-key"
+        )
         with TabbedContent(initial=TARGETS[self.target], id="upload-tabs"):
             with TabPane("Stratos for Power", id="upload-stratos"):
                 yield StratosPanel(self.key_path, id="stratos-panel")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -24,6 +25,7 @@ from tui.core.connect import ConnectOptions, Target, parse_target
 from tui.core.errors import SshDeckError
 from tui.core.keys import PublicKey, read_public_key_file
 from tui.core.ssh_config import config_hosts  # the tester completes targets the same way
+from tui.core.text import visible
 from tui.core.upload.authorized_keys import (
     HostProgress,
     HostResult,
@@ -31,6 +33,7 @@ from tui.core.upload.authorized_keys import (
     install_many,
     target_label,
 )
+from tui.workers import work
 
 STAGE_TEXT = {
     "waiting": "· waiting",
@@ -151,7 +154,7 @@ class HostsPanel(Vertical):
                 placeholder="~/.ssh/id_ed25519.pub (the public key to install)",
                 id="hosts-key-path",
             )
-        yield Static(id="hosts-key-info")
+        yield Static(id="hosts-key-info", markup=False)
         with Horizontal(classes="row"):
             yield Label("Targets", classes="field")
             yield Input(
@@ -161,10 +164,12 @@ class HostsPanel(Vertical):
                 id="hosts-targets",
             )
         if self.config_hosts:
-            shown = ", ".join(self.config_hosts[:6]) + (" …" if len(self.config_hosts) > 6 else "")
+            names = [visible(name) for name in self.config_hosts[:6]]
+            shown = ", ".join(names) + (" …" if len(self.config_hosts) > 6 else "")
             yield Static(
                 f"From ~/.ssh/config: {shown} (type the start, → completes)",
                 id="hosts-config-hint",
+                markup=False,
             )
         with Horizontal(classes="row"):
             yield Label("Log in with", classes="field")
@@ -192,14 +197,14 @@ class HostsPanel(Vertical):
             yield Label("", classes="field")
             yield Button("Install", variant="primary", id="hosts-install")
             yield Button("Test the connection", id="hosts-test", disabled=True)
-        yield Static(id="hosts-error")
+        yield Static(id="hosts-error", markup=False)
         table: DataTable[str] = DataTable(id="hosts-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Host", key="host", width=30)
         table.add_column("Status", key="status", width=28)
         table.add_column("Detail", key="detail")
         yield table
-        yield Static(id="hosts-row-detail")
-        yield Static(id="hosts-summary")
+        yield Static(id="hosts-row-detail", markup=False)
+        yield Static(id="hosts-summary", markup=False)
 
     def on_mount(self) -> None:
         self._show_key()
@@ -238,9 +243,9 @@ class HostsPanel(Vertical):
         try:
             _path, key = self._public_key()
         except SshDeckError as exc:
-            info.update(str(exc))
+            info.update(visible(str(exc)))
         else:
-            info.update(f"{key.label} {key.sha256} {key.comment or '(no comment)'}")
+            info.update(f"{key.label} {key.sha256} {visible(key.comment or '(no comment)')}")
 
     def _targets(self) -> list[Target]:
         text = self.query_one("#hosts-targets", Input).value.replace(",", " ")
@@ -278,7 +283,7 @@ class HostsPanel(Vertical):
             targets = self._targets()
             login = self._login()
         except SshDeckError as exc:
-            error.update(str(exc))
+            error.update(visible(str(exc)))
             return
         error.update("")
         accept_new = self.query_one("#hosts-accept-new", Checkbox).value
@@ -294,7 +299,7 @@ class HostsPanel(Vertical):
         table = self.query_one("#hosts-table", DataTable)
         table.clear()
         for index, label in enumerate(self.labels):
-            table.add_row(label, STAGE_TEXT["waiting"], "", key=str(index))
+            table.add_row(Text(visible(label)), STAGE_TEXT["waiting"], "", key=str(index))
         self.query_one("#hosts-summary", Static).update(
             f"{'Checking' if dry_run else 'Installing on'} {len(options)} host(s)… (escape cancels)"
         )
@@ -355,9 +360,11 @@ class HostsPanel(Vertical):
         if event.result is not None:
             result = event.result
             self.labels[event.index] = result.label
-            table.update_cell(row, "host", result.label)
+            # the detail may carry the server's own words (stderr): shown escaped, never markup
+            detail = Text(visible(result.error or result.detail or ""))
+            table.update_cell(row, "host", Text(visible(result.label)))
             table.update_cell(row, "status", RESULT_TEXT[result.result])
-            table.update_cell(row, "detail", result.error or result.detail or "", update_width=True)
+            table.update_cell(row, "detail", detail, update_width=True)
             if table.cursor_row == event.index:
                 self._show_row_detail(event.index)
         else:
