@@ -13,7 +13,7 @@ from textual import on
 from textual.app import App
 
 from tui.commands import KeyCommands
-from tui.core.scan import default_directory
+from tui.core.keys.scan import default_directory
 from tui.messages import InstallRequested, KeyGenerated, KeysChanged, TestRequested
 from tui.screens.keys import KeysScreen
 from tui.widgets.key_details import home_relative
@@ -85,7 +85,7 @@ class SshDeckApp(NoLocalsCrashReport):
 
     @on(InstallRequested)
     def _install_requested(self, message: InstallRequested) -> None:
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         self.push_screen(UploadScreen(message.key_path, target="hosts", hosts=message.target))
 
