@@ -66,6 +66,9 @@ _SESSIONS: weakref.WeakKeyDictionary[App[Any], CloudSession] = weakref.WeakKeyDi
 
 def session_for(app: App[Any]) -> CloudSession:
     """The app's one IBM Cloud login, created on first use and kept while the app runs."""
+    services = getattr(app, "services", None)
+    if services is not None:
+        return services.cloud.session  # type: ignore[no-any-return]
     session = _SESSIONS.get(app)
     if session is None:
         session = _SESSIONS[app] = CloudSession()
