@@ -78,7 +78,7 @@ async def press_latency(
     from textual._compositor import CompositorUpdate
 
     from tui.app import make_app
-    from tui.core.generate import generate_private_key
+    from tui.core.keys.generate import generate_private_key
     from tui.screens.keys import KeysScreen
 
     app = make_app(directory)

@@ -20,7 +20,7 @@ from bench.common import median_time, report, sshdeck_command, time_command
 
 def make_key_directory(directory: Path, count: int) -> None:
     """Mixed keys: ed25519/ECDSA/RSA, encrypted or not, PEM, lone .pub files, certificates."""
-    from tui.core.generate import generate_private_key, write_key_pair
+    from tui.core.keys.generate import generate_private_key, write_key_pair
 
     pool = [
         generate_private_key(t, b, f"bench{i}")

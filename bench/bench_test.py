@@ -51,9 +51,9 @@ def ssh_time_to_authenticated(args: list[str], env: dict[str, str]) -> float:
 
 
 async def probe_time_to_authenticated(target: str, port: int, key: Path) -> float:
-    from tui.core.connect import ConnectOptions, parse_target
-    from tui.core.probe import ProbeOptions, run_probe
-    from tui.core.trace import StageEvent
+    from tui.core.connect.client import ConnectOptions, parse_target
+    from tui.core.connect.probe import ProbeOptions, run_probe
+    from tui.core.connect.trace import StageEvent
 
     marks: list[float] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tui.core import wire
+from tui.core.keys import wire
 
 # (ssh-keygen -t, -b) for every type and a spread of sizes; small RSA where size does not matter
 KEY_SPECS = [

@@ -13,9 +13,10 @@ from textual import on
 from textual.app import App
 
 from tui.commands import KeyCommands
-from tui.core.scan import default_directory
+from tui.core.keys.scan import default_directory
 from tui.messages import InstallRequested, KeyGenerated, KeysChanged, TestRequested
 from tui.screens.keys import KeysScreen
+from tui.services import Services
 from tui.widgets.key_details import home_relative
 
 
@@ -57,8 +58,10 @@ class SshDeckApp(NoLocalsCrashReport):
     COMMANDS = App.COMMANDS | {KeyCommands}
     # q and ? live on the key list screen: in a dialog or the wizard, q must not quit
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, services: Services | None = None) -> None:
         super().__init__()
+        #: the core's services (settings, keys, probe, installs, cloud); screens use them
+        self.services = services or Services.create()
         self.directory = Path(directory).expanduser() if directory else default_directory()
         self.sub_title = home_relative(self.directory)
         self.keys_screen = KeysScreen(self.directory)
@@ -85,7 +88,7 @@ class SshDeckApp(NoLocalsCrashReport):
 
     @on(InstallRequested)
     def _install_requested(self, message: InstallRequested) -> None:
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         self.push_screen(UploadScreen(message.key_path, target="hosts", hosts=message.target))
 
@@ -107,6 +110,7 @@ class SshDeckApp(NoLocalsCrashReport):
             self.push_screen(HelpScreen())
 
 
-def make_app(directory: Path | None = None) -> SshDeckApp:
-    """The one way to build the app (CLI, tests, screenshots, benchmarks)."""
-    return SshDeckApp(directory)
+def make_app(directory: Path | None = None, services: Services | None = None) -> SshDeckApp:
+    """The one way to build the app (CLI, tests, screenshots, benchmarks); ``services`` are the
+    core's (built from the environment when not given)."""
+    return SshDeckApp(directory, services)

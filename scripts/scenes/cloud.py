@@ -51,8 +51,8 @@ def prepare_stratos(home: Path) -> Callable[[], None]:
 async def drive_stratos(pilot: Any) -> None:
     from textual.widgets import Input, Select
 
-    from tui.screens.upload import UploadScreen
-    from tui.widgets.stratos_panel import StratosPanel
+    from tui.screens.upload.screen import UploadScreen
+    from tui.screens.upload.stratos import StratosPanel
 
     key = Path.home() / ".ssh" / "id_rsa.pub"
     await pilot.app.push_screen(UploadScreen(key_path=key, target="stratos"))

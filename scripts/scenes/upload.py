@@ -83,8 +83,8 @@ def prepare_hosts(home: Path) -> Callable[[], None]:
 async def drive_hosts(pilot: Any) -> None:
     from textual.widgets import Checkbox, Input, RadioButton
 
-    from tui.screens.upload import UploadScreen
-    from tui.widgets.hosts_panel import HostsPanel
+    from tui.screens.upload.hosts import HostsPanel
+    from tui.screens.upload.screen import UploadScreen
 
     key = Path.home() / ".ssh" / "id_ed25519.pub"
     await pilot.app.push_screen(UploadScreen(key_path=key, target="hosts"))

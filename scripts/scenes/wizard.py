@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.scenes import Scene
-from tui.core import generate
+from tui.core.keys import generate
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 FIXED_KEY = DATA / "wizard_ed25519"
@@ -26,8 +26,8 @@ def fixed_key(
     key_type: str = "ed25519", bits: int | None = None, comment: str = ""
 ) -> generate.NewKey:
     """Stands in for ``generate.generate_private_key``: always the same key, with ``comment``."""
-    from tui.core.openssh_format import PrivateEntry
-    from tui.core.private import open_private_key_file
+    from tui.core.keys.openssh_format import PrivateEntry
+    from tui.core.keys.private import open_private_key_file
 
     opened = open_private_key_file(FIXED_KEY, None)
     entry = PrivateEntry(opened.entry.key_type, opened.entry.fields, comment)

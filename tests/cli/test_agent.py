@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.keyfactory import keygen
 from tui.core import secrets
-from tui.core.keys import read_public_key_file
+from tui.core.keys.public import read_public_key_file
 
 
 def _fp(pub: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.conftest import ssh_keygen
 from tests.fixtures.hosts import CopyHost
 from tests.fixtures.sshd import TestUser
-from tui.core.keys import read_public_key_file
+from tui.core.keys.public import read_public_key_file
 
 
 def _closed_port() -> int:

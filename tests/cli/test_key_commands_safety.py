@@ -15,8 +15,8 @@ from tests.conftest import ssh_keygen
 from tests.core.test_fuzz_commands import _odd_kdf, run
 from tests.keyfactory import keygen
 from tui.core.errors import InvalidArgument
-from tui.core.generate import check_comment
-from tui.core.keys import MAX_FILE_SIZE
+from tui.core.keys.generate import check_comment
+from tui.core.keys.public import MAX_FILE_SIZE
 from tui.core.validate import comment_problem, key_file_name_problem, validate_key_file_name
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

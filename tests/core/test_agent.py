@@ -1,4 +1,4 @@
-"""tui.core.agent against a real ssh-agent, with ssh-add as the oracle."""
+"""tui.core.keys.agent against a real ssh-agent, with ssh-add as the oracle."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.keyfactory import keygen
-from tui.core import agent
 from tui.core.errors import InvalidArgument, PassphraseRequired, WrongPassphrase
-from tui.core.keys import read_public_key_file
+from tui.core.keys import agent
+from tui.core.keys.public import read_public_key_file
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ssh_keygen
-from tui.core.connect import Target, parse_target
+from tui.core.connect.client import Target, parse_target
 from tui.core.errors import InvalidArgument
-from tui.core.keys import PublicKey, read_public_key_file
+from tui.core.keys.public import PublicKey, read_public_key_file
 from tui.core.upload.authorized_keys import (
     HostResult,
     default_private_key,

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from tests.fixtures.hosts import CopyHost
-from tui.core.connect import open_connection
+from tui.core.connect.client import open_connection
 from tui.core.upload.remote_files import RemoteLock
 
 

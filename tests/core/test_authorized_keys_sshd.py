@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.hosts import CopyHost
-from tui.core.connect import Target
-from tui.core.keys import read_public_key_file
+from tui.core.connect.client import Target
+from tui.core.keys.public import read_public_key_file
 from tui.core.secrets import store_passphrase
 from tui.core.upload.authorized_keys import HostProgress, install, install_many
 

@@ -39,7 +39,7 @@ def test_core_never_imports_textual_or_rich() -> None:
         _BLOCK_UI + "import pkgutil, importlib, tui.core\n"
         "for m in pkgutil.walk_packages(tui.core.__path__, 'tui.core.'): importlib.import_module(m.name)"
     )
-    assert "tui.core.keys" in modules and "tui.core.scan" in modules
+    assert "tui.core.keys.public" in modules and "tui.core.keys.scan" in modules
     assert not {m for m in modules if m.split(".")[0] in ("textual", "rich")}
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tui.core.errors import WrongPassphrase
-from tui.core.generate import change_passphrase
-from tui.core.private import inspect_private_key, open_private_key_file, read_private_key_text
-from tui.core.scan import scan_directory
+from tui.core.keys.generate import change_passphrase
+from tui.core.keys.private import inspect_private_key, open_private_key_file, read_private_key_text
+from tui.core.keys.scan import scan_directory
 
 CIPHERS = [
     "aes128-ctr",

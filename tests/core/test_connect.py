@@ -1,4 +1,4 @@
-"""tui.core.connect against a real sshd."""
+"""tui.core.connect.client against a real sshd."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
-from tui.core.connect import (
+from tui.core.connect.client import (
     ConnectionFailed,
     ConnectOptions,
     InvalidTarget,

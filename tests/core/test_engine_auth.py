@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.sshd import SshdServer, TestUser
-from tui.core.connect import ConnectionFailed, ConnectOptions, Target, open_connection
-from tui.core.negotiation import mismatch
-from tui.core.probe import ProbeOptions, run_probe
-from tui.core.trace import Trace
+from tui.core.connect.client import ConnectionFailed, ConnectOptions, Target, open_connection
+from tui.core.connect.negotiation import mismatch
+from tui.core.connect.probe import ProbeOptions, run_probe
+from tui.core.connect.trace import Trace
 
 
 def _known(server: SshdServer, home: Path) -> Path:

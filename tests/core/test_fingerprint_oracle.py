@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import ssh_keygen
 from tests.keyfactory import KEY_SPECS, keygen, sign_certificate, sk_public_lines
 from tui.cli.keys import fingerprint_lines
-from tui.core.keys import parse_public_key, read_public_key_file
+from tui.core.keys.public import parse_public_key, read_public_key_file
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.keyfactory import sk_public_lines
-from tui.core import openssh_format
 from tui.core.errors import SshDeckError
-from tui.core.generate import generate_private_key
-from tui.core.keygen_listing import mprintf, public_listing, try_load_public
-from tui.core.keys import parse_public_key, parse_public_keys
-from tui.core.private import inspect_private_key, open_private_key
+from tui.core.keys import openssh_format
+from tui.core.keys.generate import generate_private_key
+from tui.core.keys.keygen_listing import mprintf, public_listing, try_load_public
+from tui.core.keys.private import inspect_private_key, open_private_key
+from tui.core.keys.public import parse_public_key, parse_public_keys
 
 _KEY = generate_private_key("ed25519", None, "fuzz@test")
 PRIVATE_TEXT = openssh_format.build(_KEY.public_blob, _KEY.entry)

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from tests.keyfactory import sk_public_lines
 from tui.__main__ import main
-from tui.core import openssh_format, wire
-from tui.core.generate import generate_private_key
-from tui.core.keys import MAX_FILE_SIZE
-from tui.core.pairwrite import is_leftover_name
+from tui.core.keys import openssh_format, wire
+from tui.core.keys.generate import generate_private_key
+from tui.core.keys.pairwrite import is_leftover_name
+from tui.core.keys.public import MAX_FILE_SIZE
 
 _KEY = generate_private_key("ed25519", None, "fuzz@test")
 PLAIN = openssh_format.build(_KEY.public_blob, _KEY.entry)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.keyfactory import keygen, sign_certificate, sk_public_lines
 from tui.core.errors import SshDeckError
-from tui.core.keygen_listing import fingerprint_report
+from tui.core.keys.keygen_listing import fingerprint_report
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -146,7 +146,7 @@ def test_comment_bytes_are_escaped_as_ssh_keygen_does(
 def test_rsa_outside_openssh_limits_is_not_a_key(tmp_path: Path) -> None:
     import base64
 
-    from tui.core import wire
+    from tui.core.keys import wire
 
     blob = wire.string("ssh-rsa") + wire.mpint(65537) + wire.mpint((1 << 767) | 1)
     path = tmp_path / "small.pub"
@@ -239,8 +239,8 @@ def test_hand_built_security_key_private_files(tmp_path: Path, name: str) -> Non
     reads what we write, fingerprints agree, and a passphrase change keeps every field."""
     import base64
 
-    from tui.core import openssh_format, wire
-    from tui.core.generate import change_passphrase
+    from tui.core.keys import openssh_format, wire
+    from tui.core.keys.generate import change_passphrase
 
     blob = base64.b64decode(sk_public_lines()[name].split()[1])
     reader = wire.WireReader(blob)

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from tui.__main__ import main
-from tui.core import openssh_format, pairwrite
 from tui.core.errors import SshDeckError, WrongPassphrase
-from tui.core.generate import generate_private_key, write_key_pair
-from tui.core.keys import read_public_key_file
-from tui.core.private import open_private_key_file
-from tui.core.scan import scan_directory
+from tui.core.keys import openssh_format, pairwrite
+from tui.core.keys.generate import generate_private_key, write_key_pair
+from tui.core.keys.private import open_private_key_file
+from tui.core.keys.public import read_public_key_file
+from tui.core.keys.scan import scan_directory
 
 ROUNDS = 2  # slow enough to give the kill a window, fast enough for 100+ trials
 
@@ -114,7 +114,7 @@ def test_rename_failure_midway_rolls_back_to_the_old_pair(
 
     monkeypatch.setattr(pairwrite.os, "replace", failing_replace)
     with pytest.raises(SshDeckError):
-        from tui.core.generate import change_comment
+        from tui.core.keys.generate import change_comment
 
         change_comment(key, "new comment", "pw")
     monkeypatch.undo()
@@ -209,7 +209,7 @@ def test_a_committed_change_interrupted_between_the_renames_is_finished(keydir: 
     make_pair(key, "pw", "old")
     new = generate_private_key("ed25519", None, "new")
     text = openssh_format.build(new.public_blob, new.entry, "pw2", ROUNDS).encode()
-    from tui.core.keys import public_key_from_blob
+    from tui.core.keys.public import public_key_from_blob
 
     pub_line = (public_key_from_blob(new.public_blob, "new").line() + "\n").encode()
     tmp_priv = pairwrite._write_temp(pairwrite.NewFile(key, text, 0o600))

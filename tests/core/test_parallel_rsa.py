@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tui.core.parallel_rsa import generate_rsa_key
+from tui.core.keys.parallel_rsa import generate_rsa_key
 
 
 def _children() -> set[int]:

@@ -20,7 +20,7 @@ from tui.core.errors import (
     WriteError,
     WrongPassphrase,
 )
-from tui.core.generate import (
+from tui.core.keys.generate import (
     change_comment,
     change_passphrase,
     generate_key_pair,
@@ -28,8 +28,8 @@ from tui.core.generate import (
     write_key_pair,
     write_public_key,
 )
-from tui.core.keys import read_public_key_file
-from tui.core.private import inspect_private_key, open_private_key_file, read_private_key_text
+from tui.core.keys.private import inspect_private_key, open_private_key_file, read_private_key_text
+from tui.core.keys.public import read_public_key_file
 
 PASS = "correct horse battery"
 

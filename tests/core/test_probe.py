@@ -1,4 +1,4 @@
-"""tui.core.probe and tui.core.known_hosts: events in order, known_hosts like OpenSSH's."""
+"""tui.core.connect.probe and tui.core.connect.known_hosts: events in order, known_hosts like OpenSSH's."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
-from tui.core import known_hosts as kh
-from tui.core.connect import ConnectOptions, Target
-from tui.core.keys import read_public_key_file
-from tui.core.probe import ProbeOptions, ProbeResult, probe, run_probe, transcript_name
-from tui.core.trace import StageEvent, Trace, TranscriptLine
+from tui.core.connect import known_hosts as kh
+from tui.core.connect.client import ConnectOptions, Target
+from tui.core.connect.probe import ProbeOptions, ProbeResult, probe, run_probe, transcript_name
+from tui.core.connect.trace import StageEvent, Trace, TranscriptLine
+from tui.core.keys.public import read_public_key_file
 
 
 def _key(path: Path) -> Path:
@@ -132,7 +132,7 @@ async def test_cancel_during_connect_leaves_nothing_running(silent_listener: int
 def test_diagnoses_of_network_errors() -> None:
     import errno
 
-    from tui.core.diagnosis import diagnose
+    from tui.core.connect.diagnosis import diagnose
 
     options = ConnectOptions(target=Target("root", "203.0.113.9", 22))
     trace = Trace(host="203.0.113.9", port=22, user="root")

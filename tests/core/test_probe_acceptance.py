@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui.core import known_hosts as kh
-from tui.core.keys import parse_public_key
-from tui.core.openssh_call import rehomed_config
+from tui.core.connect import known_hosts as kh
+from tui.core.connect.openssh_call import rehomed_config
+from tui.core.keys.public import parse_public_key
 
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBOtIm0DXORuizGMSbAVmmpnn/NgNX/s+eA6mYsXcjdg"
 

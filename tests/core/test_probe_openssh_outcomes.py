@@ -14,8 +14,8 @@ from typing import Any
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
-from tui.core.connect import ConnectOptions, Target
-from tui.core.probe import ProbeOptions, ProbeResult, run_probe
+from tui.core.connect.client import ConnectOptions, Target
+from tui.core.connect.probe import ProbeOptions, ProbeResult, run_probe
 
 
 def _key(path: Path) -> Path:

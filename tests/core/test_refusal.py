@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from tui.core.inspect_server import PathStat, _from_refuses, _key_lines, strict_modes_problem
-from tui.core.refusal import rank_causes, sig_alg_ruled_out
-from tui.core.trace import OfferedKey, Trace
+from tui.core.connect.inspect_server import (
+    PathStat,
+    _from_refuses,
+    _key_lines,
+    strict_modes_problem,
+)
+from tui.core.connect.refusal import rank_causes, sig_alg_ruled_out
+from tui.core.connect.trace import OfferedKey, Trace
 
 UID, GID = 1001, 1001
 
@@ -70,7 +75,7 @@ def test_from_option_and_key_lines() -> None:
     assert not _from_refuses('from="host.example"', "127.0.0.1")
     assert _from_refuses('from="!127.0.0.1,*"', "127.0.0.1")
     line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl c"
-    from tui.core.keys import parse_public_key
+    from tui.core.keys.public import parse_public_key
 
     sha = parse_public_key(line).sha256
     text = f'# comment\ngarbage\ncommand="x y",no-pty {line}\n'

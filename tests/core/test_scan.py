@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from tests.keyfactory import keygen
-from tui.core.scan import fix_problem, scan_directory
+from tui.core.keys.scan import fix_problem, scan_directory
 
 
 def codes(entry_problems: tuple) -> set[str]:  # type: ignore[type-arg]
@@ -121,7 +121,7 @@ def test_set_mode_failure_is_one_sentence_with_the_command(tmp_path: Path) -> No
     import pytest
 
     from tui.core.errors import KeyFileError
-    from tui.core.scan import set_mode
+    from tui.core.keys.scan import set_mode
 
     missing = tmp_path / "gone"
     with pytest.raises(KeyFileError) as caught:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.hosts import CopyHost
-from tui.core.trash import move_to_trash, restore
+from tui.core.keys.trash import move_to_trash, restore
 
 _watch: dict[str, list[int]] = {}  # path -> modes seen while the hook is on
 _hooked = False
@@ -103,8 +103,8 @@ async def test_asyncssh_packet_dumps_reach_no_log_handler(
 ) -> None:
     """At debug level 3 asyncssh appends a hex dump of every packet to its log message, a
     password login's included: only its first line may reach any handler (ours or another)."""
-    from tui.core.connect import open_connection
-    from tui.core.trace import TranscriptLine
+    from tui.core.connect.client import open_connection
+    from tui.core.connect.trace import TranscriptLine
 
     caplog.set_level(logging.DEBUG, logger="asyncssh")
     lines: list[str] = []
@@ -126,7 +126,7 @@ async def test_asyncssh_packet_dumps_reach_no_log_handler(
 
 def test_a_decrypted_private_key_keeps_its_secret_out_of_repr() -> None:
     """Tracebacks, debug dumps and worker logs show reprs: the private fields must not be in it."""
-    from tui.core.generate import generate_private_key
+    from tui.core.keys.generate import generate_private_key
 
     key = generate_private_key("ed25519", None, "me@test")
     shown = repr(key)
@@ -135,8 +135,8 @@ def test_a_decrypted_private_key_keeps_its_secret_out_of_repr() -> None:
 
 
 def test_an_unencrypted_key_file_container_keeps_its_private_blob_out_of_repr() -> None:
-    from tui.core import openssh_format
-    from tui.core.generate import generate_private_key
+    from tui.core.keys import openssh_format
+    from tui.core.keys.generate import generate_private_key
 
     key = generate_private_key("ed25519", None, "me@test")
     text = openssh_format.build(key.public_blob, key.entry, None, 16)
@@ -148,9 +148,9 @@ def test_an_unencrypted_key_file_container_keeps_its_private_blob_out_of_repr() 
 
 def test_a_transcript_never_replaces_a_private_key(ssh_dir: Path) -> None:
     from tests.keyfactory import keygen
+    from tui.core.connect.probe import save_transcript
+    from tui.core.connect.trace import TranscriptLine
     from tui.core.errors import TargetExists
-    from tui.core.probe import save_transcript
-    from tui.core.trace import TranscriptLine
 
     key = keygen(ssh_dir / "id_ed25519", "ed25519")
     before = key.read_bytes()

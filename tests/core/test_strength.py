@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.core.strength import EMPTY, LABELS, MAX_CHECKED_LENGTH, UNKNOWN, estimate
+from tui.core.keys.strength import EMPTY, LABELS, MAX_CHECKED_LENGTH, UNKNOWN, estimate
 
 
 def test_empty_passphrase_is_empty_with_advice() -> None:

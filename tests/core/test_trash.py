@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.core.errors import KeyFileError, TargetExists
-from tui.core.trash import move_to_trash, restore, trash_root
+from tui.core.keys.trash import move_to_trash, restore, trash_root
 
 
 def _pair(ssh_dir: Path) -> tuple[Path, Path]:

@@ -21,7 +21,7 @@ from tui.messages import KeyGenerated
 from tui.screens import tester
 from tui.screens.help import HelpScreen
 from tui.screens.keys import KeysScreen
-from tui.screens.upload import UploadScreen
+from tui.screens.upload.screen import UploadScreen
 from tui.screens.wizard import WizardScreen
 
 SIZE = (120, 36)

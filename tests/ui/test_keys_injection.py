@@ -12,7 +12,7 @@ import pytest
 
 from tests.ui.app_keys import DATA, install_app_keys, loaded, screen_lines, select, wait_for
 from tui.app import make_app
-from tui.core.keys import read_public_key_file
+from tui.core.keys.public import read_public_key_file
 from tui.core.text import visible
 from tui.screens.modals import ConfirmScreen, EditCommentScreen
 from tui.widgets.key_details import KeyDetails
@@ -124,7 +124,7 @@ async def test_the_palette_shows_a_hostile_reason_as_typed(
     untrusted text) is escaped for it, and shown with visible escapes."""
     from textual.command import CommandList, CommandPalette
 
-    from tui.core import agent
+    from tui.core.keys import agent
 
     # what the key list says when there is no agent, as if it quoted hostile text
     monkeypatch.setattr(agent, "NO_AGENT", f"agent said {OSC52} [/] [@click=app.quit]x")

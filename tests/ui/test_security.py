@@ -20,8 +20,8 @@ from tui.app import make_app
 from tui.screens import tester
 from tui.screens.modals import ConfirmScreen
 from tui.screens.passphrase import AskPassphrase
-from tui.widgets.hosts_panel import HostsPanel
-from tui.widgets.stratos_panel import StratosPanel
+from tui.screens.upload.hosts import HostsPanel
+from tui.screens.upload.stratos import StratosPanel
 
 CANARY = "canary-Secret-7f3a9"
 

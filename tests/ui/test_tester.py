@@ -14,13 +14,13 @@ from tests.fixtures.agent import Agent
 from tests.fixtures.sshd import SshdServer, TestUser
 from tests.ui.app_keys import select, type_text, wait_for
 from tui.app import make_app
-from tui.core.ssh_config import config_hosts
+from tui.core.connect.ssh_config import config_hosts
 from tui.screens import tester
 from tui.screens.modals import ConfirmScreen
 from tui.screens.passphrase import AskPassphrase
 from tui.screens.password import AskPassword
-from tui.screens.upload import UploadScreen
-from tui.widgets.hosts_panel import HostsPanel
+from tui.screens.upload.hosts import HostsPanel
+from tui.screens.upload.screen import UploadScreen
 from tui.widgets.stages import StageTimeline
 from tui.widgets.transcript import Transcript
 
@@ -562,7 +562,7 @@ def test_diagnoses_name_the_apps_buttons(cli: str, app: str) -> None:
 
 
 def test_timeline_names_keys_by_file_and_agent_keys_by_comment() -> None:
-    from tui.core.trace import StageEvent
+    from tui.core.connect.trace import StageEvent
 
     timeline = StageTimeline()
     timeline.record(StageEvent("authentication", None, 0))

@@ -15,7 +15,7 @@ from tests.fixtures.agent import Agent
 from tests.fixtures.sshd import SshdServer, TestUser
 from tests.ui.app_keys import type_text, wait_for
 from tui.app import make_app
-from tui.core.keys import read_public_key_file
+from tui.core.keys.public import read_public_key_file
 from tui.screens import tester
 from tui.screens.password import AskPassword
 from tui.widgets.transcript import Transcript

@@ -11,10 +11,10 @@ from textual.app import App
 from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, TabbedContent
 
 from tests.fixtures.hosts import CopyHost
-from tui.core.keys import read_public_key_file
+from tui.core.keys.public import read_public_key_file
 from tui.screens import tester
-from tui.screens.upload import UploadScreen
-from tui.widgets.hosts_panel import HostsPanel
+from tui.screens.upload.hosts import HostsPanel
+from tui.screens.upload.screen import UploadScreen
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

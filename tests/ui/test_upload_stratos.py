@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from tests.fixtures.cloud import CloudFixture
 from tui.core import secrets
-from tui.screens.upload import UploadScreen
-from tui.widgets.stratos_panel import StratosPanel
+from tui.screens.upload.screen import UploadScreen
+from tui.screens.upload.stratos import StratosPanel
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SIZE = (120, 40)
@@ -322,7 +322,7 @@ async def test_vms_t_tests_and_i_installs_with_the_selected_key(
 async def test_rename_in_the_tab_and_no_delete_of_a_shared_key(
     cloud: CloudFixture, rsa_pub: Path
 ) -> None:
-    from tui.widgets.stratos_edit import EditKeyScreen
+    from tui.screens.upload.stratos_edit import EditKeyScreen
 
     london = cloud.add_workspace("dev-london", "lon06")
     cloud.add_key(cloud.ws, "laptop", rsa_pub.read_text().strip())

@@ -21,9 +21,10 @@ from textual.widgets import Button, Checkbox, Input, Static
 from scripts.scenes.wizard import fixed_key, steady_cursors
 from tests.keyfactory import keygen
 from tests.ui.app_keys import screen_lines
-from tui.core import generate, secrets, trash
+from tui.core import secrets
 from tui.core.errors import WriteError
-from tui.core.private import open_private_key_file
+from tui.core.keys import generate, trash
+from tui.core.keys.private import open_private_key_file
 from tui.messages import KeyGenerated
 from tui.screens.wizard import WizardScreen
 from tui.screens.wizard_model import (
@@ -481,14 +482,14 @@ async def test_rounds_under_advanced_are_validated(ssh_dir: Path) -> None:
         await pilot.press("enter")
         await wait_for_step(pilot, 5)
     text = (ssh_dir / "id_ed25519").read_text()
-    from tui.core.private import inspect_private_key
+    from tui.core.keys.private import inspect_private_key
 
     assert inspect_private_key(text).rounds == 20
 
 
 async def test_next_step_buttons_open_their_screens(ssh_dir: Path) -> None:
     from tui.screens.tester import TesterScreen
-    from tui.screens.upload import UploadScreen
+    from tui.screens.upload.screen import UploadScreen
 
     app = _Host(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:

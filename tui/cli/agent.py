@@ -19,8 +19,8 @@ PROMPT_TRIES = 3
 
 
 def _lifetime(text: str) -> int:
-    from tui.core.agent import parse_lifetime
     from tui.core.errors import InvalidArgument
+    from tui.core.keys.agent import parse_lifetime
 
     try:
         return parse_lifetime(text)
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.core.agent import agent_socket, list_keys
+    from tui.core.keys.agent import agent_socket, list_keys
 
     keys = _run_async(list_keys())
     if args.json:
@@ -84,10 +84,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
     """Open the key: keyring first, then -P / stdin, then a terminal prompt."""
     from tui.core import secrets
-    from tui.core.agent import open_for_agent
     from tui.core.errors import KeyFormatError, WrongPassphrase
-    from tui.core.pairwrite import try_recover
-    from tui.core.private import inspect_private_key, read_private_key_text
+    from tui.core.keys.agent import open_for_agent
+    from tui.core.keys.pairwrite import try_recover
+    from tui.core.keys.private import inspect_private_key, read_private_key_text
 
     try_recover(args.file)
     try:
@@ -130,7 +130,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     import sys
 
     from tui.core import secrets
-    from tui.core.agent import NO_AGENT, AgentUnavailable, add_opened, agent_socket
+    from tui.core.keys.agent import NO_AGENT, AgentUnavailable, add_opened, agent_socket
 
     if agent_socket() is None:  # before asking for a passphrase that could not be used
         raise AgentUnavailable(NO_AGENT)
@@ -163,7 +163,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from tui.core.agent import public_key_for, remove_key
+    from tui.core.keys.agent import public_key_for, remove_key
 
     public = public_key_for(args.file)
     _run_async(remove_key(public))

@@ -249,7 +249,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
 def _local_files() -> dict[str, str]:
     """SHA256 -> the file in ~/.ssh holding that key (its .pub when there is one)."""
-    from tui.core.scan import scan_directory
+    from tui.core.keys.scan import scan_directory
 
     found: dict[str, str] = {}
     for entry in scan_directory().keys:
@@ -379,7 +379,7 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from tui.core.keys import read_text_file
+    from tui.core.keys.public import read_text_file
     from tui.core.upload.stratos_input import prepare_public_key
 
     line = None
@@ -449,7 +449,7 @@ def _table(rows: Sequence[tuple[str, ...]]) -> None:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from tui.core.keys import read_text_file
+    from tui.core.keys.public import read_text_file
     from tui.core.upload.stratos_input import (
         default_key_name,
         prepare_public_key,

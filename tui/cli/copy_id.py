@@ -19,7 +19,7 @@ from tui.core.text import visible
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from tui.core.keys import PublicKey
+    from tui.core.keys.public import PublicKey
     from tui.core.upload.authorized_keys import HostProgress, HostResult
 
 
@@ -216,7 +216,7 @@ def _keys_of_file(path: Path) -> list[PublicKey]:
     :func:`read_public_key_file` first: its one-sentence errors for a missing, empty, binary or
     private file, and the one RFC 4716 / PEM key.
     """
-    from tui.core.keys import parse_public_keys, read_public_key_file, read_text_file
+    from tui.core.keys.public import parse_public_keys, read_public_key_file, read_text_file
 
     first = read_public_key_file(path)
     text = read_text_file(path)
@@ -230,7 +230,7 @@ def _keys_of_file(path: Path) -> list[PublicKey]:
 
 async def _agent_public_keys() -> list[PublicKey]:
     """ssh-copy-id's fallback when no ``-i`` and no default file: the agent's keys."""
-    from tui.core.agent import agent_socket, list_keys
+    from tui.core.keys.agent import agent_socket, list_keys
 
     missing = "No ~/.ssh/id*.pub found; pass the key with -i KEY.pub or create one first."
     if agent_socket() is None:
@@ -259,7 +259,7 @@ def _result_line(result: HostResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core.connect import ConnectOptions, parse_target
+    from tui.core.connect.client import ConnectOptions, parse_target
     from tui.core.upload import authorized_keys as ak
 
     if args.parallel < 1:

@@ -1,7 +1,7 @@
 """``sshdeck test``'s ``--inspect-with-password`` / ``--inspect-with KEY``: the read-only look.
 
 When every key was refused, sshdeck logs in with the other credential (as the tested user, or
-``--inspect-user``) and reads the server-side facts (:mod:`tui.core.inspect_server`); the
+``--inspect-user``) and reads the server-side facts (:mod:`tui.core.connect.inspect_server`); the
 result's diagnosis then names the one cause and its fix. The password comes from standard input
 (the line after ``--passphrase-stdin``'s and ``--password-stdin``'s), or is asked on the terminal
 without echo; it never reaches any output.
@@ -37,7 +37,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def request_from_args(args: argparse.Namespace) -> Any:
     """The InspectRequest the options ask for, or None; raises InvalidArgument on bad input."""
-    from tui.core.inspect_server import InspectRequest
+    from tui.core.connect.inspect_server import InspectRequest
 
     password_wanted = getattr(args, "inspect_with_password", False)
     key = getattr(args, "inspect_with", None)
@@ -70,9 +70,9 @@ def apply(result: Any, connect: Any, request: Any, show: Any) -> None:
 
     import asyncssh
 
+    from tui.core.connect.inspect_server import inspect_refusal
+    from tui.core.connect.trace import TranscriptLine
     from tui.core.errors import SshDeckError
-    from tui.core.inspect_server import inspect_refusal
-    from tui.core.trace import TranscriptLine
 
     if request is None or result.outcome != "auth-failed":
         return
@@ -86,7 +86,7 @@ def apply(result: Any, connect: Any, request: Any, show: Any) -> None:
     ) as exc:  # the look is extra: the test's answer stands
         result.inspection = {"login": False, "error": type(exc).__name__}
         return
-    from tui.core.probe import _sentence
+    from tui.core.connect.probe import _sentence
 
     result.inspection = finding.facts
     result.diagnosis = _sentence(finding.diagnosis)

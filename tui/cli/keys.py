@@ -85,7 +85,7 @@ def register(subparsers: Any) -> None:
 
 def fingerprint_lines(path: Path | str, hash_name: str, visual: bool) -> list[str]:
     """What ``ssh-keygen -l [-v] [-E hash] -f path`` prints, line by line."""
-    from tui.core.keygen_listing import fingerprint_report
+    from tui.core.keys.keygen_listing import fingerprint_report
 
     return fingerprint_report(str(path), hash_name, visual)
 
@@ -104,7 +104,7 @@ def _short(fp: str, width: int = 20) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.core.scan import scan_directory
+    from tui.core.keys.scan import scan_directory
 
     if args.dir is not None and args.dir.exists() and not args.dir.is_dir():
         raise KeyFileError(
@@ -173,7 +173,7 @@ def _new_passphrase(args: argparse.Namespace) -> str:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from tui.core.generate import (
+    from tui.core.keys.generate import (
         KEY_FILE_NAMES,
         check_comment,
         check_request,
@@ -261,7 +261,7 @@ def _check_writable(directory: Path) -> None:
 def _inspect(path: Path) -> Any:
     """inspect_private_key of a file, its errors naming the file as open_private_key_file's do."""
     from tui.core.errors import KeyFormatError, UnsupportedKeyError
-    from tui.core.private import inspect_private_key, read_private_key_text
+    from tui.core.keys.private import inspect_private_key, read_private_key_text
 
     text = read_private_key_text(path)
     try:
@@ -287,7 +287,7 @@ def _existing_passphrase(
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    from tui.core.generate import change_passphrase
+    from tui.core.keys.generate import change_passphrase
 
     encrypted = _is_encrypted(args.file)
     old: str | None = args.old
@@ -316,7 +316,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
             old = ask_secret("Enter old passphrase: ")
         if encrypted and new is None:
             # Like ssh-keygen -p: a wrong old passphrase stops here, before the new one is asked.
-            from tui.core.private import open_private_key_file
+            from tui.core.keys.private import open_private_key_file
 
             open_private_key_file(args.file, old)
         if new is None:
@@ -329,7 +329,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    from tui.core.generate import replace_comment
+    from tui.core.keys.generate import replace_comment
 
     # An unencrypted key needs no passphrase: then stdin may be empty.
     wanted = args.passphrase_stdin and args.passphrase is None and _is_encrypted(args.file)
@@ -343,8 +343,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 def cmd_pub(args: argparse.Namespace) -> int:
     from tui.core.errors import TargetExists
-    from tui.core.generate import derive_public_key, public_path_for, save_public_key
-    from tui.core.pairwrite import try_recover
+    from tui.core.keys.generate import derive_public_key, public_path_for, save_public_key
+    from tui.core.keys.pairwrite import try_recover
 
     try_recover(args.file)  # finish (or drop) an interrupted change before reading the pair
     info = _inspect(args.file)
@@ -370,7 +370,7 @@ def cmd_pub(args: argparse.Namespace) -> int:
 
 def _comment_from_pub(path: Path, public: Any) -> Any:
     from tui.core.errors import SshDeckError
-    from tui.core.keys import PublicKey, read_public_key_file
+    from tui.core.keys.public import PublicKey, read_public_key_file
 
     try:
         existing = read_public_key_file(path.with_name(path.name + ".pub"))

@@ -93,7 +93,7 @@ class UsageError(Exception):
 def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
     """Check every ``-o`` (an option sshdeck cannot honour is a usage error naming it); the
     first value of an option wins, as with ssh. Returns the -o UserKnownHostsFile."""
-    from tui.core.connect import check_ssh_option
+    from tui.core.connect.client import check_ssh_option
 
     known_hosts: Path | None = None
     seen: set[str] = set()
@@ -121,11 +121,11 @@ def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.core.connect import ConnectOptions, InvalidTarget, parse_target, resolve_config
-    from tui.core.outcomes import Outcome
-    from tui.core.probe import ProbeOptions, run_probe, save_transcript
+    from tui.core.connect.client import ConnectOptions, InvalidTarget, parse_target, resolve_config
+    from tui.core.connect.outcomes import Outcome
+    from tui.core.connect.probe import ProbeOptions, run_probe, save_transcript
+    from tui.core.connect.trace import TranscriptLine
     from tui.core.text import visible
-    from tui.core.trace import TranscriptLine
 
     command = _reparse(args)
     try:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from tui.core import agent as agent_core
 from tui.core import secrets
 from tui.core.errors import WrongPassphrase
-from tui.core.generate import change_comment, change_passphrase
-from tui.core.private import OpenedKey, open_private_key_file
-from tui.core.scan import FIXABLE, KeyEntry, fix_problem
+from tui.core.keys import agent as agent_core
+from tui.core.keys.generate import change_comment, change_passphrase
+from tui.core.keys.private import OpenedKey, open_private_key_file
+from tui.core.keys.scan import FIXABLE, KeyEntry, fix_problem
+from tui.core.keys.trash import TrashRecord, move_to_trash, restore
 from tui.core.text import visible
-from tui.core.trash import TrashRecord, move_to_trash, restore
 from tui.screens.modals import (
     AgentAddScreen,
     ChangePassphraseScreen,

@@ -24,10 +24,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from tui.core import agent as agent_core
-from tui.core.scan import FIXABLE, KeyEntry, ScanResult, scan_directory
+from tui.core.keys import agent as agent_core
+from tui.core.keys.scan import FIXABLE, KeyEntry, ScanResult, scan_directory
+from tui.core.keys.trash import TrashRecord
 from tui.core.text import visible
-from tui.core.trash import TrashRecord
 from tui.messages import KeysChanged
 from tui.screens.key_actions import KeyActions
 from tui.widgets.key_details import KeyDetails, home_relative
@@ -344,7 +344,7 @@ class KeysScreen(KeyActions, Screen[None]):
         self.app.push_screen(WizardScreen(self.directory))
 
     def action_upload(self) -> None:
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         entry = self.selected
         key_path = (entry.public_path or entry.path) if entry else None

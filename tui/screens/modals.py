@@ -20,8 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from tui.core.agent import parse_lifetime
 from tui.core.errors import InvalidArgument
+from tui.core.keys.agent import parse_lifetime
 from tui.core.text import is_safe, visible
 
 MODAL_CSS = """

@@ -1,7 +1,7 @@
 """The connection tester (``t``): log in to a host, watch every stage, get a diagnosis.
 
 The form (target with completion from ~/.ssh/config, user, port, key, "only this key",
-verbosity, engine) starts a probe (:mod:`tui.core.probe`) in a worker; its events stream into
+verbosity, engine) starts a probe (:mod:`tui.core.connect.probe`) in a worker; its events stream into
 the transcript and the stage timeline as they come, and the outcome panel ends with the next
 step as a button: upload this key (to the tested ``user@host:port``), trust this host key
 (unknown hosts only, after showing its fingerprint and randomart), or fix the key's
@@ -34,9 +34,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from tui.core.ssh_config import config_hosts
+from tui.core.connect.ssh_config import config_hosts
+from tui.core.connect.trace import StageEvent, TranscriptLine
 from tui.core.text import visible
-from tui.core.trace import StageEvent, TranscriptLine
 from tui.widgets.stages import StageTimeline
 from tui.widgets.transcript import Transcript
 from tui.workers import work
@@ -81,7 +81,7 @@ def app_words(text: str) -> str:
 
 def key_choices(directory: Path, preselect: Path | None) -> list[tuple[Text, str]]:
     """Private keys of the directory, for the key picker (the preselected one included)."""
-    from tui.core.scan import scan_directory
+    from tui.core.keys.scan import scan_directory
 
     choices = [(Text("agent and default keys (as ssh)"), DEFAULT_KEYS)]
     paths: list[Path] = []
@@ -133,7 +133,7 @@ class TesterScreen(Screen[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        from tui.core.connect import InvalidTarget, parse_target
+        from tui.core.connect.client import InvalidTarget, parse_target
 
         host, user, port = self.target or "", "", ""
         if self.target:
@@ -211,9 +211,9 @@ class TesterScreen(Screen[None]):
         """The probe options from the form; raises InvalidArgument for bad input."""
         from dataclasses import replace
 
-        from tui.core.connect import ConnectOptions, Target, parse_target
+        from tui.core.connect.client import ConnectOptions, Target, parse_target
+        from tui.core.connect.probe import ProbeOptions
         from tui.core.errors import InvalidArgument
-        from tui.core.probe import ProbeOptions
 
         text = self.query_one("#target", Input).value.strip()
         if not text:
@@ -272,7 +272,7 @@ class TesterScreen(Screen[None]):
 
     @work(exclusive=True, group="probe")
     async def _probe(self, options: Any) -> Any:
-        from tui.core.probe import run_probe
+        from tui.core.connect.probe import run_probe
 
         result = await run_probe(options, self._on_event)
         self.result = result
@@ -423,7 +423,7 @@ class TesterScreen(Screen[None]):
 
     def _hash_known_hosts(self) -> bool:
         """``HashKnownHosts`` for the tested host, as ssh reads it from the config files."""
-        from tui.core.connect import resolve_config
+        from tui.core.connect.client import resolve_config
         from tui.core.errors import SshDeckError
 
         if self.last_options is None:
@@ -453,14 +453,14 @@ class TesterScreen(Screen[None]):
     @on(Button.Pressed, "#upload")
     def upload(self) -> None:
         """The Hosts tab, pre-filled with the user, host and port just tested."""
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         self.app.push_screen(UploadScreen(self._upload_key(), target="hosts", hosts=self.tested))
 
     @on(Button.Pressed, "#trust")
     @work(exclusive=True, group="confirm")
     async def trust(self) -> None:
-        from tui.core import known_hosts
+        from tui.core.connect import known_hosts
         from tui.screens.modals import ConfirmScreen
 
         result = self.result
@@ -513,7 +513,7 @@ class TesterScreen(Screen[None]):
         if await self.app.push_screen_wait(
             ConfirmScreen("Make the key private?", "", command, "Fix")
         ):
-            from tui.core.scan import set_mode
+            from tui.core.keys.scan import set_mode
 
             set_mode(target, 0o600, command)  # a failure is one sentence (tui.workers.work)
             self.notify(f"{visible(str(target))} is now 0600.", markup=False)
@@ -572,8 +572,8 @@ class TesterScreen(Screen[None]):
         self.query_one(Transcript).follow()
 
     def action_save(self) -> None:
+        from tui.core.connect.probe import save_transcript, transcript_name
         from tui.core.errors import SshDeckError
-        from tui.core.probe import save_transcript, transcript_name
 
         lines = self.result.lines if self.result is not None else []
         if not lines:

@@ -2,7 +2,7 @@
 
 Nothing touches the disk before the last step: the slow part (making the key) runs in a thread
 and writes only if the person did not cancel meanwhile; the replaced pair goes to the trash
-just before the new one is written. All the key work is the core's (``tui.core.generate``).
+just before the new one is written. All the key work is the core's (``tui.core.keys.generate``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from tui.core import generate, secrets
+from tui.core import secrets
 from tui.core.errors import KeyFileError, SshDeckError, TargetExists, WriteError
-from tui.core.strength import estimate
+from tui.core.keys import generate
+from tui.core.keys.strength import estimate
 from tui.core.text import visible
 from tui.messages import KeyGenerated
 from tui.screens.wizard_model import (
@@ -520,14 +521,14 @@ class WizardScreen(Screen[None]):
 
     @on(Button.Pressed, "#upload")
     def _upload(self) -> None:
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         if self.result:
             self.app.push_screen(UploadScreen(key_path=self.result.files.path))
 
     @on(Button.Pressed, "#install")
     def _install(self) -> None:
-        from tui.screens.upload import UploadScreen
+        from tui.screens.upload.screen import UploadScreen
 
         if self.result:
             self.app.push_screen(UploadScreen(key_path=self.result.files.path, target="hosts"))

@@ -1,6 +1,6 @@
 """What the key wizard decides, without Textual: the choices, the checks of each step, and
 the generation job that runs in a worker thread (make the key, then trash and write only if
-the person did not cancel meanwhile). All key work is the core's (``tui.core.generate``).
+the person did not cancel meanwhile). All key work is the core's (``tui.core.keys.generate``).
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core import generate, secrets, trash
+from tui.core import secrets
 from tui.core.errors import SshDeckError
-from tui.core.private import entry_from_crypto
+from tui.core.keys import generate, trash
+from tui.core.keys.private import entry_from_crypto
 from tui.core.text import is_safe
 
 
 @dataclass(frozen=True)
 class KeyChoice:
-    key_type: str  # as tui.core.generate names it
+    key_type: str  # as tui.core.keys.generate names it
     bits: int
     title: str
     why: str

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from tui.core.scan import KeyEntry
+from tui.core.keys.scan import KeyEntry
 from tui.core.text import visible
 
 

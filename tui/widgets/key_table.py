@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from tui.core.scan import KeyEntry, Problem
+from tui.core.keys.scan import KeyEntry, Problem
 from tui.core.text import visible
 
 COLUMNS = ("File", "Type", "Bits", "SHA256", "Comment", "Locked", "Agent", "Problems")

@@ -7,7 +7,7 @@ from typing import Literal
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.core.keys import PublicKey
+from tui.core.keys.public import PublicKey
 from tui.core.text import visible
 
 #: "list" is ``ssh-keygen -l -v`` (``BITS FINGERPRINT COMMENT (TYPE)`` then the picture);

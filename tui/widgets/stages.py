@@ -11,8 +11,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from tui.core.connect.trace import STAGES, StageEvent
 from tui.core.text import visible
-from tui.core.trace import STAGES, StageEvent
 
 MARKS = {None: ("…", "yellow"), True: ("✓", "green"), False: ("✗", "bold red")}
 SHORT = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.core.strength import EMPTY, Strength
+from tui.core.keys.strength import EMPTY, Strength
 
 _SEGMENTS = 5  # one per zxcvbn score 0..4
 _SEGMENT_WIDTH = 4
@@ -13,7 +13,7 @@ _STYLES = ("$error", "$error", "$warning", "$success", "$success")
 
 
 class StrengthMeter(Static):
-    """Shows a :class:`~tui.core.strength.Strength`; never sees the passphrase itself."""
+    """Shows a :class:`~tui.core.keys.strength.Strength`; never sees the passphrase itself."""
 
     DEFAULT_CSS = """
     StrengthMeter { height: auto; width: 1fr; }

@@ -2,7 +2,7 @@
 
 The pure helpers (merging a key into the file's content, reading a hosts file) are separate from
 the network part so that they can be tested byte for byte. Logging in is the tester's code
-(:func:`tui.core.connect.open_connection`), so host keys are checked exactly as ``sshdeck test``
+(:func:`tui.core.connect.client.open_connection`), so host keys are checked exactly as ``sshdeck test``
 checks them. The file is read and appended to by :mod:`tui.core.upload.remote_files` (SFTP, or
 a constant ``sh`` script on hosts without SFTP), never replaced: each new line is one write with
 ``O_APPEND``, under a lock on the host, and the file is read again afterwards, so concurrent
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tui.core.connect import (
+from tui.core.connect.client import (
     DEFAULT_PORT,
     ConnectionFailed,
     ConnectOptions,
@@ -31,7 +31,7 @@ from tui.core.connect import (
     resolve_config,
 )
 from tui.core.errors import InvalidArgument, SshDeckError
-from tui.core.keys import PublicKey, parse_public_keys
+from tui.core.keys.public import PublicKey, parse_public_keys
 from tui.core.upload.remote_files import (
     AUTHORIZED_KEYS,
     RemoteLock,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey, parse_public_key_line
+from tui.core.keys.public import PublicKey, parse_public_key_line
 from tui.core.upload.stratos_errors import CloudError
 from tui.core.upload.zones import Workspace
 

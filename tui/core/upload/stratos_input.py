@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 
 from tui.core.errors import InvalidArgument, KeyFormatError
-from tui.core.keys import PublicKey, parse_public_key
+from tui.core.keys.public import PublicKey, parse_public_key
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9\-_]+(?: +[A-Za-z0-9\-_]+)*")
 NAME_MAX = 128

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tui.core.errors import KeyFormatError, PassphraseRequired, SshDeckError
-from tui.core.keys import KEY_TYPES, PublicKey
+from tui.core.keys.public import KEY_TYPES, PublicKey
 
 # Signature algorithm names sshkey_type_from_name() also accepts as key types.
 SIGNATURE_ALIASES = {
@@ -250,15 +250,15 @@ def try_load_public(data: bytes, filename: bytes) -> Listed | None:
 def _read(path: str) -> bytes:
     from pathlib import Path
 
-    from tui.core.keys import read_bytes
+    from tui.core.keys.public import read_bytes
 
     return read_bytes(Path(path))
 
 
 def private_listing(path: str, data: bytes) -> Listed:
     """fingerprint_private(): the .pub's key and comment, else the private file's own."""
-    from tui.core.keys import public_key_from_blob
-    from tui.core.private import inspect_private_key, open_private_key
+    from tui.core.keys.private import inspect_private_key, open_private_key
+    from tui.core.keys.public import public_key_from_blob
 
     listed = try_load_public(data, path.encode())
     if listed is None:
@@ -395,13 +395,13 @@ def mprintf(data: bytes, utf8: bool | None = None) -> str:
 
 def fingerprint_report(path: str, hash_name: str = "sha256", visual: bool = False) -> list[str]:
     """The lines ``ssh-keygen -l [-v] [-E hash] -f path`` prints; typed errors where it fails."""
-    from tui.core.keys import parse_public_key
+    from tui.core.keys.public import parse_public_key
 
     if path == "-":  # standard input, as ssh-keygen -l -f - reads it: public keys only
         import sys
 
         from tui.core.errors import KeyFileError
-        from tui.core.keys import MAX_FILE_SIZE
+        from tui.core.keys.public import MAX_FILE_SIZE
 
         data, path = sys.stdin.buffer.read(MAX_FILE_SIZE + 1), "(stdin)"
         if len(data) > MAX_FILE_SIZE:

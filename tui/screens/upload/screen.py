@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui.core.text import visible
-from tui.widgets.hosts_panel import HostsPanel
-from tui.widgets.stratos_panel import StratosPanel
+from tui.screens.upload.hosts import HostsPanel
+from tui.screens.upload.stratos import StratosPanel
 
 TARGETS = {"stratos": "upload-stratos", "hosts": "upload-hosts"}
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core import openssh_format
 from tui.core.errors import InvalidArgument, KeyFormatError, SshDeckError
-from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
-from tui.core.private import OpenedKey, open_private_key_file
+from tui.core.keys import openssh_format
+from tui.core.keys.private import OpenedKey, open_private_key_file
+from tui.core.keys.public import PublicKey, public_key_from_blob, read_public_key_file
 
 
 class AgentUnavailable(SshDeckError):
@@ -163,7 +163,7 @@ async def add_key(
 
 def public_key_for(path: Path) -> PublicKey:
     """The public key ``ssh-add -d`` would remove: FILE.pub, FILE itself, or the private's."""
-    from tui.core.generate import derive_public_key, public_path_for
+    from tui.core.keys.generate import derive_public_key, public_path_for
 
     path = Path(path)
     pub = public_path_for(path)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from tui.core import wire
 from tui.core.errors import KeyFileError, KeyFormatError
-from tui.core.fingerprint import digest, format_fingerprint, randomart
+from tui.core.keys import wire
+from tui.core.keys.fingerprint import digest, format_fingerprint, randomart
 
 CERT_SUFFIX = "-cert-v01@openssh.com"
 ECDSA_CURVES = {"nistp256": 256, "nistp384": 384, "nistp521": 521}

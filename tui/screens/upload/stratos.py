@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core import secrets
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey
+from tui.core.keys.public import PublicKey
 from tui.core.text import visible
 from tui.core.upload.cloud_session import CloudSession
 from tui.core.upload.stratos import (
@@ -51,7 +51,7 @@ from tui.core.upload.zones import (
     resolve_workspace,
     save_chosen_workspace,
 )
-from tui.widgets.stratos_edit import (
+from tui.screens.upload.stratos_edit import (
     CloudKeysTable,
     EditKeyScreen,
     InstancesTable,
@@ -66,6 +66,9 @@ _SESSIONS: weakref.WeakKeyDictionary[App[Any], CloudSession] = weakref.WeakKeyDi
 
 def session_for(app: App[Any]) -> CloudSession:
     """The app's one IBM Cloud login, created on first use and kept while the app runs."""
+    services = getattr(app, "services", None)
+    if services is not None:
+        return services.cloud.session  # type: ignore[no-any-return]
     session = _SESSIONS.get(app)
     if session is None:
         session = _SESSIONS[app] = CloudSession()

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
-from tui.core.private import inspect_private_key, read_private_key_text
+from tui.core.keys.private import inspect_private_key, read_private_key_text
+from tui.core.keys.public import PublicKey, public_key_from_blob, read_public_key_file
 from tui.core.text import visible
-from tui.core.trace import OfferedKey, Trace
 
 DEFAULT_NAMES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_dsa")
 

@@ -6,13 +6,13 @@ Two ways to use it, same events::
     async for event in probe(ProbeOptions(connect=options)):               # async iterator
         ...  # TranscriptLine, StageEvent, and last a ProbeResult
 
-Events are :class:`~tui.core.trace.TranscriptLine` (level 0-3, ``debugN:`` prefixed like OpenSSH),
-:class:`~tui.core.trace.StageEvent` (resolve, connect, protocol version, key exchange, host key
+Events are :class:`~tui.core.connect.trace.TranscriptLine` (level 0-3, ``debugN:`` prefixed like OpenSSH),
+:class:`~tui.core.connect.trace.StageEvent` (resolve, connect, protocol version, key exchange, host key
 check, authentication with one ``authentication: METHOD KEY`` sub-stage per attempt, session
 opened) and finally the :class:`ProbeResult` (outcome code, diagnosis, fix and the facts).
-The asyncssh engine shares :func:`tui.core.connect.open_connection` with the installer, so host
+The asyncssh engine shares :func:`tui.core.connect.client.open_connection` with the installer, so host
 keys are checked the same way; ``engine="openssh"`` runs the system ``ssh -vvv`` instead
-(:mod:`tui.core.probe_openssh`) and reads the same facts from its lines.
+(:mod:`tui.core.connect.probe_openssh`) and reads the same facts from its lines.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.connect import ConnectionFailed, ConnectOptions
-from tui.core.keys import PublicKey
-from tui.core.outcomes import Outcome
+from tui.core.connect.client import ConnectionFailed, ConnectOptions
+from tui.core.connect.outcomes import Outcome
+from tui.core.connect.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
+from tui.core.keys.public import PublicKey
 from tui.core.text import visible
-from tui.core.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
 
 __all__ = [
     "ProbeOptions",
@@ -81,7 +81,7 @@ class ProbeResult:
     partial_success: list[str] = field(default_factory=list)
     failed_host: str | None = None  # the ProxyJump host that failed, when it was not the target
     certificate_problems: list[str] = field(default_factory=list)
-    causes: list[Any] = field(default_factory=list)  # tui.core.refusal.Cause, ranked
+    causes: list[Any] = field(default_factory=list)  # tui.core.connect.refusal.Cause, ranked
     inspection: dict[str, Any] | None = None  # --inspect-with: the server-side facts read
 
     @property
@@ -180,10 +180,10 @@ async def run_probe(
 ) -> ProbeResult:
     """Run one probe to the end, passing every event to ``sink``; returns the result."""
     if options.engine == "openssh":
-        from tui.core.probe_openssh import run_openssh
+        from tui.core.connect.probe_openssh import run_openssh
 
         return await run_openssh(options, sink)
-    from tui.core.connect import open_connection
+    from tui.core.connect.client import open_connection
 
     connect = options.connect
     trace = Trace(sink=sink)

@@ -20,8 +20,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tui.core.connect import ConnectOptions, resolve_config
-from tui.core.identities import DEFAULT_NAMES
+from tui.core.connect.client import ConnectOptions, resolve_config
+from tui.core.connect.identities import DEFAULT_NAMES
 
 _PATH_OPTIONS = frozenset(
     {

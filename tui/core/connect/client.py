@@ -2,7 +2,7 @@
 
 Usage::
 
-    from tui.core.connect import ConnectOptions, open_connection, parse_target
+    from tui.core.connect.client import ConnectOptions, open_connection, parse_target
 
     options = ConnectOptions(target=parse_target("root@192.0.2.1:2222"), accept_new=True)
     conn = await open_connection(options)  # asyncssh.SSHClientConnection
@@ -13,11 +13,11 @@ Usage::
 issue 5 (``connection-refused``, ``timeout``, ``host-key-unknown``, ``host-key-changed``,
 ``auth-failed``...) and whose ``str()`` is one sentence saying what went wrong and what to do.
 ``~/.ssh/config`` is read by asyncssh itself (``config_file`` picks another). Host keys are
-checked by :mod:`tui.core.known_hosts` for every connection, tester and installer alike: a known
+checked by :mod:`tui.core.connect.known_hosts` for every connection, tester and installer alike: a known
 key passes, an unknown one fails (or is appended like ``ssh -o StrictHostKeyChecking=accept-new``
 with ``accept_new``), a changed one stops the connection during key exchange, before any
 authentication, with OpenSSH's warning. Keys are offered one at a time in ssh's order
-(:mod:`tui.core.identities`). Passing a :class:`~tui.core.trace.Trace` (or a callable) as
+(:mod:`tui.core.connect.identities`). Passing a :class:`~tui.core.connect.trace.Trace` (or a callable) as
 ``events`` streams what happens; passwords and passphrases never reach it.
 """
 
@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core import known_hosts as kh
+from tui.core.connect import known_hosts as kh
+from tui.core.connect.host_key_check import check_host_key, host_key_algs
+from tui.core.connect.ssh_log import LogRelay
+from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.errors import InvalidArgument, SshDeckError
-from tui.core.host_key_check import check_host_key, host_key_algs
-from tui.core.ssh_log import LogRelay
 from tui.core.text import visible
-from tui.core.trace import OfferedKey, Trace
 
 DEFAULT_PORT = 22
 
@@ -477,7 +477,7 @@ async def _open(
                 jumps = await _open_jumps(options, trace, resolved.proxy_jump)
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
             trace.begin("connect")
-            from tui.core import identities as ids
+            from tui.core.connect import identities as ids
 
             explicit = [p.expanduser() for p in options.identities] + resolved.identity_files
             key_files = explicit or ids.default_files()
@@ -557,7 +557,7 @@ async def _open(
         raise
     except BaseException as exc:
         if client is not None and client.conn is not None:
-            from tui.core.negotiation import read_lists
+            from tui.core.connect.negotiation import read_lists
 
             lists = read_lists(client.conn)
             if lists is not None:
@@ -622,7 +622,7 @@ async def _open_jumps(options: ConnectOptions, trace: Trace, spec: str) -> list[
         )
 
         def forward(event: Any) -> None:
-            from tui.core.trace import TranscriptLine
+            from tui.core.connect.trace import TranscriptLine
 
             if isinstance(event, TranscriptLine):
                 trace.line(event.level, event.text)
@@ -661,7 +661,7 @@ async def _open_one_jump(
     """One jump host: the same login and host key check as the target, over ``tunnel``."""
     import asyncssh
 
-    from tui.core import identities as ids
+    from tui.core.connect import identities as ids
 
     host, port = resolved.host, resolved.port
     trace.user, trace.host, trace.port = resolved.user, host, port
@@ -765,7 +765,7 @@ def _make_client(
                 self.trace.debug(1, "kex_input_ext_info: server-sig-algs=<" + ",".join(algs) + ">")
 
         def public_key_auth_requested(self) -> Any:
-            from tui.core.identities import offer_key_pair, rsa_sig_algs
+            from tui.core.connect.identities import offer_key_pair, rsa_sig_algs
 
             self._close_attempt(False)
             self._read_server_sig_algs()
@@ -905,7 +905,7 @@ def server_sig_algs(conn: Any) -> list[str] | None:
 
 def classify(exc: Exception, trace: Trace, options: ConnectOptions) -> ConnectionFailed:
     """Turn what went wrong into an outcome code, a diagnosis and a fix."""
-    from tui.core.diagnosis import diagnose
+    from tui.core.connect.diagnosis import diagnose
 
     stage = trace.fail_open_stage()
     outcome, diagnosis, fix = diagnose(exc, trace, options, stage)

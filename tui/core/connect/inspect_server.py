@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tui.core.refusal import LOG_COMMAND, Cause
+from tui.core.connect.refusal import LOG_COMMAND, Cause
 from tui.core.text import visible
 
 __all__ = ["Finding", "InspectRequest", "inspect_refusal", "strict_modes_problem"]
@@ -79,7 +79,7 @@ class PathStat:
 
 async def inspect_refusal(result: Any, connect: Any, request: InspectRequest) -> Finding:
     """Log in with ``request``'s credential and find why ``result`` (auth-failed) was refused."""
-    from tui.core.connect import ConnectionFailed, Target, open_connection
+    from tui.core.connect.client import ConnectionFailed, Target, open_connection
 
     user = result_user(result, connect)
     who = request.user or user
@@ -134,7 +134,7 @@ def result_user(result: Any, connect: Any) -> str:
         text = getattr(line, "text", "")
         if text.startswith("debug1: Authenticating to ") and " as '" in text:
             return str(text.rsplit(" as '", 1)[1].rstrip("'"))
-    from tui.core.connect import resolve_config
+    from tui.core.connect.client import resolve_config
 
     try:
         return str(resolve_config(connect).user)  # the config's User for a Host alias
@@ -354,7 +354,7 @@ def _groups(second: dict[str, str]) -> dict[int, tuple[list[int], list[str]]]:
 
 def _key_lines(text: str, wanted: set[str]) -> tuple[str, str] | None:
     """The offered key's fingerprint found in an authorized_keys text: (its SHA256, options)."""
-    from tui.core.keys import parse_public_key
+    from tui.core.keys.public import parse_public_key
 
     for raw in text.splitlines()[:5000]:
         line = raw.strip()
@@ -457,7 +457,7 @@ def _verdict(
                       "sshd_config and reload sshd", facts)  # fmt: skip
     accepted = cfg.get("pubkeyacceptedalgorithms")
     if accepted and offered:
-        from tui.core.refusal import sig_algs_for
+        from tui.core.connect.refusal import sig_algs_for
 
         allowed_algs = set(accepted[0].split(","))
         if all(not set(sig_algs_for(k.label)) & allowed_algs for k in offered):

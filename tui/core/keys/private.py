@@ -1,6 +1,6 @@
 """Private keys: tell their format and whether they are encrypted, open them, convert them.
 
-OpenSSH-format keys are handled by :mod:`tui.core.openssh_format` (their public half is in the
+OpenSSH-format keys are handled by :mod:`tui.core.keys.openssh_format` (their public half is in the
 clear, so no passphrase is needed to list them); PEM / PKCS#8 keys go through cryptography,
 imported only when such a key is met.
 """
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core import openssh_format, wire
 from tui.core.errors import KeyFormatError, PassphraseRequired, UnsupportedKeyError, WrongPassphrase
-from tui.core.keys import PublicKey, public_key_from_blob, read_bytes
+from tui.core.keys import openssh_format, wire
+from tui.core.keys.public import PublicKey, public_key_from_blob, read_bytes
 
 PEM_LABELS = {
     "-----BEGIN RSA PRIVATE KEY-----": "pkcs1",

@@ -5,14 +5,14 @@ Written from ssh's own words (``kex.c: kex_choose_conf()``: "Unable to negotiate
 no matching cipher found. Their offer: …"), so the openssh engine, which reads them, and the
 asyncssh engine, which learns the same facts, say the same thing. Server text goes through
 :func:`tui.core.text.visible`. Results are ``(outcome, diagnosis, fix)`` like
-:func:`tui.core.diagnosis.diagnose`, without final periods.
+:func:`tui.core.connect.diagnosis.diagnose`, without final periods.
 """
 
 from __future__ import annotations
 
 import re
 
-from tui.core.outcomes import Outcome
+from tui.core.connect.outcomes import Outcome
 from tui.core.text import visible
 
 __all__ = ["NOLOGIN", "auth_partial", "no_common_algorithm", "parse_unable", "session_failed"]

@@ -6,7 +6,7 @@ the methods that can continue, what ``server-sig-algs`` rules out) and ranks the
 instead of naming one. The evidence moves the ranking: a key the server said it would take
 (PK_OK) *is* in a readable authorized_keys, so the file causes drop out; for root that points at
 ``PermitRootLogin``; a refused password as well points at the account rather than the key.
-:mod:`tui.core.inspect_server` goes further when there is another way in and names the one cause.
+:mod:`tui.core.connect.inspect_server` goes further when there is another way in and names the one cause.
 """
 
 from __future__ import annotations

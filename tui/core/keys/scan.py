@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core import openssh_format
 from tui.core.errors import KeyFileError, SshDeckError
-from tui.core.keys import (
+from tui.core.keys import openssh_format
+from tui.core.keys.pairwrite import LOCK_SUFFIX, is_leftover_name, leftover_files
+from tui.core.keys.private import inspect_private_key, looks_private
+from tui.core.keys.public import (
     MAX_FILE_SIZE,
     PublicKey,
     parse_public_key,
     parse_public_keys,
     read_bytes,
 )
-from tui.core.pairwrite import LOCK_SUFFIX, is_leftover_name, leftover_files
-from tui.core.private import inspect_private_key, looks_private
 
 QUIET_NAMES = {"config", "environment", "rc", "known_hosts", "authorized_keys", "authorized_keys2"}
 QUIET_PREFIXES = ("known_hosts", "authorized_keys", "config.")

@@ -12,8 +12,8 @@ import binascii
 import os
 from dataclasses import dataclass, field
 
-from tui.core import wire
 from tui.core.errors import KeyFormatError, PassphraseRequired, UnsupportedKeyError, WrongPassphrase
+from tui.core.keys import wire
 
 MAGIC = b"openssh-key-v1\x00"
 BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"

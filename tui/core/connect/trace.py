@@ -1,7 +1,7 @@
 """What a login attempt reports while it runs: transcript lines, stages, and the facts learned.
 
-``tui.core.connect`` writes into a :class:`Trace` as the connection goes (from asyncssh's log and
-its own callbacks); the tester (``tui.core.probe``) streams the events to the CLI or the screen,
+``tui.core.connect.client`` writes into a :class:`Trace` as the connection goes (from asyncssh's log and
+its own callbacks); the tester (``tui.core.connect.probe``) streams the events to the CLI or the screen,
 and the installer simply passes none. Every line goes through :meth:`Trace.line`, which blanks
 every secret registered with :meth:`Trace.add_secret`, so a password or passphrase cannot reach a
 transcript even if some library were to log it.
@@ -111,7 +111,7 @@ class Trace:
     lines: list[TranscriptLine] = field(default_factory=list)
     _secrets: list[str] = field(default_factory=list, repr=False)
     _stage_started: dict[str, float] = field(default_factory=dict, repr=False)
-    #: an auth refusal's possible causes, ranked (tui.core.refusal.Cause), set by the diagnosis
+    #: an auth refusal's possible causes, ranked (tui.core.connect.refusal.Cause), set by the diagnosis
     causes: list[Any] = field(default_factory=list)
 
     def add_secret(self, secret: str | None) -> None:

@@ -21,10 +21,10 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker
 
-from tui.core.connect import ConnectOptions, Target, parse_target
+from tui.core.connect.client import ConnectOptions, Target, parse_target
+from tui.core.connect.ssh_config import config_hosts  # the tester completes targets the same way
 from tui.core.errors import SshDeckError
-from tui.core.keys import PublicKey, read_public_key_file
-from tui.core.ssh_config import config_hosts  # the tester completes targets the same way
+from tui.core.keys.public import PublicKey, read_public_key_file
 from tui.core.text import visible
 from tui.core.upload.authorized_keys import (
     HostProgress,

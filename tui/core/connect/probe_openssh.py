@@ -3,7 +3,7 @@
 For people who want OpenSSH's exact words: its stderr streams into the transcript as it comes,
 and the same stages, facts and outcome are read from its lines, so both engines answer the same
 question the same way. How ssh is called (HOME's files, the passphrase through ``SSH_ASKPASS``)
-is in :mod:`tui.core.openssh_call`. BatchMode means ssh never asks anything: an encrypted key
+is in :mod:`tui.core.connect.openssh_call`. BatchMode means ssh never asks anything: an encrypted key
 that is not in the agent ends as ``key-needs-passphrase``; with ``--passphrase-stdin`` BatchMode
 is replaced by "no password prompts" and the askpass helper answers.
 """
@@ -22,17 +22,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui.core.connect import ConnectOptions, resolve_config
-from tui.core.identities import DEFAULT_NAMES
-from tui.core.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
-from tui.core.session_outcomes import (
+from tui.core.connect.client import ConnectOptions, resolve_config
+from tui.core.connect.identities import DEFAULT_NAMES
+from tui.core.connect.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
+from tui.core.connect.session_outcomes import (
     auth_partial,
     no_common_algorithm,
     parse_unable,
     session_failed,
 )
+from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.text import visible
-from tui.core.trace import OfferedKey, Trace
 
 __all__ = ["rehomed_config", "run_openssh", "ssh_command"]
 
@@ -287,8 +287,8 @@ class _Reader:
 def _certificates(trace: Trace) -> tuple[str, str, str] | None:
     """certificate-invalid when every key refused was a certificate sshd could not accept here
     (or the key it certifies), checked locally as sshd would; None otherwise."""
-    from tui.core.certificate_local import certificate_problems_from_file
-    from tui.core.outcomes import Outcome
+    from tui.core.connect.certificate_local import certificate_problems_from_file
+    from tui.core.connect.outcomes import Outcome
     from tui.core.text import visible
 
     certs = [k for k in trace.offered if k.label.endswith("-CERT") and k.path]
@@ -327,7 +327,7 @@ def _encrypted(path: str | None) -> bool:
     """
     if path is None:
         return False  # an agent key: the agent signs
-    from tui.core.private import inspect_private_key, read_private_key_text
+    from tui.core.keys.private import inspect_private_key, read_private_key_text
 
     try:
         return inspect_private_key(read_private_key_text(Path(path))).encrypted
@@ -336,7 +336,7 @@ def _encrypted(path: str | None) -> bool:
 
 
 async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
-    """Run ``ssh -vvv`` for a :class:`~tui.core.probe.ProbeOptions`; returns a ProbeResult."""
+    """Run ``ssh -vvv`` for a :class:`~tui.core.connect.probe.ProbeOptions`; returns a ProbeResult."""
     connect: ConnectOptions = options.connect
     trace = Trace(sink=sink)
     trace.host, trace.port, trace.user = (
@@ -398,8 +398,8 @@ async def _run(
     connect: ConnectOptions,
     options: Any,
 ) -> Any:
-    from tui.core.diagnosis import diagnose
-    from tui.core.probe import _sentence, result_from_trace
+    from tui.core.connect.diagnosis import diagnose
+    from tui.core.connect.probe import _sentence, result_from_trace
 
     process = await asyncio.create_subprocess_exec(
         *args,
@@ -511,7 +511,7 @@ async def _show_unknown_key(trace: Trace) -> None:
 
     ``ssh-keyscan`` fetches the key again; it is shown only when its SHA256 is the one ssh saw.
     """
-    from tui.core.keys import parse_public_key
+    from tui.core.keys.public import parse_public_key
 
     seen = trace.host_key or {}
     if not seen.get("type") or not seen.get("sha256") or trace.address is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.core import known_hosts as kh
-from tui.core.keys import public_key_from_blob
-from tui.core.trace import Trace
+from tui.core.connect import known_hosts as kh
+from tui.core.connect.trace import Trace
+from tui.core.keys.public import public_key_from_blob
 
 _OPENSSH_HOST_KEY_ORDER = (
     "ssh-ed25519",

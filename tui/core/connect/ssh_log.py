@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from tui.core.trace import Trace
+from tui.core.connect.trace import Trace
 
 _lock = threading.Lock()
 _installed = 0

@@ -2,7 +2,7 @@
 
 asyncssh can match known_hosts itself, but it cannot say *where* the old entry of a changed key
 is, nor write the line ``ssh -o StrictHostKeyChecking=accept-new`` writes; both the tester and the
-installer need exactly that, so the lookup lives here and ``tui.core.connect`` calls it from the
+installer need exactly that, so the lookup lives here and ``tui.core.connect.client`` calls it from the
 one host key check both use. Hashed names (``|1|salt|hash``), comma lists, ``*``/``?`` wildcards,
 ``!negation`` and ``@revoked`` are honoured; ``@cert-authority`` lines are skipped (no host
 certificates here).
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core.keys import PublicKey, public_key_from_blob
+from tui.core.keys.public import PublicKey, public_key_from_blob
 
 DEFAULT_PORT = 22
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")

@@ -12,12 +12,12 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core import openssh_format
 from tui.core.errors import InvalidArgument, SshDeckError, TargetExists
 from tui.core.fsutil import ensure_directory
-from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
-from tui.core.pairwrite import NewFile, key_lock, replace_files
-from tui.core.private import OpenedKey, entry_from_crypto, open_private_key_file
+from tui.core.keys import openssh_format
+from tui.core.keys.pairwrite import NewFile, key_lock, replace_files
+from tui.core.keys.private import OpenedKey, entry_from_crypto, open_private_key_file
+from tui.core.keys.public import PublicKey, public_key_from_blob, read_public_key_file
 from tui.core.validate import validate_comment
 
 DEFAULT_TYPE = "ed25519"
@@ -107,7 +107,7 @@ def generate_private_key(
         ]
         key = ec.generate_private_key(curve)
     elif parallel:
-        from tui.core.parallel_rsa import generate_rsa_key
+        from tui.core.keys.parallel_rsa import generate_rsa_key
 
         key = generate_rsa_key(size)
     else:
@@ -160,7 +160,7 @@ def write_key_pair(
 ) -> KeyPairFiles:
     """Write the private key (0600) and its .pub (0644) as one change; create the directory 0700.
 
-    Both files appear together or neither does (:mod:`tui.core.pairwrite`), even when replacing
+    Both files appear together or neither does (:mod:`tui.core.keys.pairwrite`), even when replacing
     an existing pair with ``overwrite``.
     """
     path = Path(path).expanduser()
@@ -273,7 +273,7 @@ def replace_comment(
 
 def derive_public_key(path: Path, passphrase: str | None = None) -> PublicKey:
     """The public key of a private key file, with the private key's comment (ssh-keygen -y)."""
-    from tui.core.private import inspect_private_key, read_private_key_text
+    from tui.core.keys.private import inspect_private_key, read_private_key_text
 
     info = inspect_private_key(read_private_key_text(Path(path)))
     if info.public is not None and info.encrypted and passphrase is None:

@@ -12,8 +12,8 @@ import os
 import socket
 from typing import Any
 
-from tui.core.outcomes import Outcome
-from tui.core.trace import Trace
+from tui.core.connect.outcomes import Outcome
+from tui.core.connect.trace import Trace
 
 OUTCOMES = (
     "ok",
@@ -125,7 +125,7 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
 
 def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | None:
     """ssh's "Unable to negotiate" when a KEXINIT list has nothing in common with ours."""
-    from tui.core.negotiation import mismatch
+    from tui.core.connect.negotiation import mismatch
     from tui.core.text import visible
 
     assert trace.server_algs is not None
@@ -280,7 +280,7 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
 
 def _refused(trace: Trace, host: str, user: str, allowed: str) -> tuple[str, str, str]:
     """Every key refused: the evidence, then the causes ranked (sshd never says which)."""
-    from tui.core.refusal import LOG_COMMAND, rank_causes, sig_alg_ruled_out
+    from tui.core.connect.refusal import LOG_COMMAND, rank_causes, sig_alg_ruled_out
     from tui.core.text import visible
 
     offered = trace.offered
