@@ -2,7 +2,9 @@
 
 The transcript streams on stderr (``-v``/``-vv``/``-vvv`` for more), the last line is the
 diagnosis and the fix. Exit 0 when logged in (with ``-- COMMAND``: the command's exit status,
-like ssh), 255 when the connection or the login failed, 2 on usage errors.
+like ssh), the session's status when the login worked but ``true`` failed (``session-failed``:
+a nologin shell, a failing ForceCommand), 255 when the connection or the login failed, 2 on
+usage errors (also an ``-o`` option sshdeck cannot honour).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-F", dest="config_file", type=Path, metavar="CONFIG", help="ssh config")
     parser.add_argument(
         "-o", dest="ssh_options", action="append", default=[], metavar="OPTION",
-        help="UserKnownHostsFile=FILE, StrictHostKeyChecking=accept-new|yes, ConnectTimeout=N",
+        help="an ssh_config option (Name=value): IdentitiesOnly, User, Port, IdentityFile, "
+        "HostKeyAlgorithms, Ciphers, KexAlgorithms, ProxyJump, UserKnownHostsFile, ...",
     )  # fmt: skip
     parser.add_argument("-v", dest="verbose", action="count", default=0, help="more detail")
     parser.add_argument("--accept-new", action="store_true", help="trust an unknown host key")
@@ -42,6 +45,11 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--passphrase-stdin", action="store_true", help="read a key passphrase from stdin"
     )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read a password from stdin (after the passphrase line when both are given)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +57,9 @@ def register(subparsers: Any) -> None:
         "test",
         help="test an SSH login and diagnose failures",
         usage="sshdeck test [user@]host [-p PORT] [-i KEY]... [-F CONFIG] "
-        "[-o UserKnownHostsFile=FILE] [-v|-vv|-vvv] [--accept-new] [--timeout SECONDS] "
-        "[--engine asyncssh|openssh] [--log FILE] [--json] [-- COMMAND]",
+        "[-o OPTION=VALUE]... [-v|-vv|-vvv] [--accept-new] [--timeout SECONDS] "
+        "[--engine asyncssh|openssh] [--log FILE] [--json] [--passphrase-stdin] "
+        "[--password-stdin] [-- COMMAND]",
     )
     _add_options(parser)
     # argparse cannot take options after the target and a command after "--" at once: the
@@ -80,24 +89,30 @@ class UsageError(Exception):
 
 
 def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
+    """Check every ``-o`` (an option sshdeck cannot honour is a usage error naming it); the
+    first value of an option wins, as with ssh. Returns the -o UserKnownHostsFile."""
+    from tui.core.connect import check_ssh_option
+
     known_hosts: Path | None = None
+    seen: set[str] = set()
     for option in values:
-        name, sep, value = option.partition("=")
-        if not sep:
-            name, _, value = option.partition(" ")
-        lowered = name.strip().lower()
-        value = value.strip()
-        if lowered == "userknownhostsfile" and value:
-            known_hosts = Path(value).expanduser()
-        elif lowered == "stricthostkeychecking" and value.lower() in ("accept-new", "yes"):
-            args.accept_new = args.accept_new or value.lower() == "accept-new"
-        elif lowered == "connecttimeout" and value.isdigit():
+        try:
+            name = check_ssh_option(option)
+        except InvalidArgument as exc:
+            raise UsageError(str(exc)) from None
+        lowered = name.lower()
+        value = option.strip()[len(name) :].lstrip(" =").strip()
+        if lowered in seen:
+            continue  # ssh: the first value wins
+        seen.add(lowered)
+        if lowered == "userknownhostsfile":
+            known_hosts = Path(value.split()[0]).expanduser()
+        elif lowered == "stricthostkeychecking" and value.lower() == "accept-new":
+            args.accept_new = True
+        elif lowered == "connecttimeout":
+            if not value.isdigit() or int(value) <= 0:
+                raise UsageError(f"-o {option}: ConnectTimeout takes a number of seconds.")
             args.timeout = float(value)
-        else:
-            raise UsageError(
-                f"Unsupported option -o {option!r}; use UserKnownHostsFile=FILE, "
-                "StrictHostKeyChecking=accept-new or ConnectTimeout=SECONDS."
-            )
     return known_hosts
 
 
@@ -105,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tui.core.connect import ConnectOptions, InvalidTarget, parse_target, resolve_config
+    from tui.core.outcomes import Outcome
     from tui.core.probe import ProbeOptions, run_probe, save_transcript
     from tui.core.trace import TranscriptLine
 
@@ -128,11 +144,34 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, InvalidTarget) as exc:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        passphrase = read_stdin_lines(1)[0] if args.passphrase_stdin else None
-    except InvalidArgument:
-        print("sshdeck test: --passphrase-stdin found no line on standard input.", file=sys.stderr)
+    if args.password_stdin and args.engine == "openssh":
+        print(
+            "sshdeck test: --password-stdin works with the asyncssh engine only (the openssh "
+            "engine runs ssh in BatchMode, which never sends a password).",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
+    wanted = int(args.passphrase_stdin) + int(args.password_stdin)
+    try:
+        lines = read_stdin_lines(wanted) if wanted else []
+    except InvalidArgument:
+        which = " and ".join(
+            flag
+            for flag, on in (
+                ("--passphrase-stdin", args.passphrase_stdin),
+                ("--password-stdin", args.password_stdin),
+            )
+            if on
+        )
+        count = "lines" if wanted > 1 else "line"
+        print(
+            f"sshdeck test: {which} found no {count} on standard input"
+            + (" (the passphrase first, then the password)." if wanted > 1 else "."),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    passphrase = lines.pop(0) if args.passphrase_stdin else None
+    password = lines.pop(0) if args.password_stdin else None
     verbosity = min(args.verbose, 3)
     options = ConnectOptions(
         target=target,
@@ -143,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
         accept_new=args.accept_new,
         timeout=args.timeout,
         passphrase=passphrase,
+        password=password,
         debug_level=3 if args.log else max(verbosity, 1),
+        ssh_options=tuple(args.ssh_options),
     )
     try:  # a config file ssh would refuse ("Bad number") is a usage error, before connecting
         resolve_config(options)
@@ -171,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(result.stdout)
         if result.stderr:
             sys.stderr.write(result.stderr)
+    if result.outcome == Outcome.SESSION_FAILED and result.exit_status is not None:
+        return result.exit_status  # like ssh: the status of the session that failed
     if not result.ok:
         return EXIT_CONNECTION_FAILED
     return result.exit_status if command and result.exit_status is not None else 0

@@ -12,6 +12,7 @@ import os
 import socket
 from typing import Any
 
+from tui.core.outcomes import Outcome
 from tui.core.trace import Trace
 
 OUTCOMES = (
@@ -56,9 +57,20 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
         )
     if isinstance(exc, TimeoutError):
         return _timeout(where, stage, options.timeout)
+    if trace.server_algs is not None and isinstance(
+        exc, (asyncssh.DisconnectError, asyncssh.ConnectionLost, ConnectionError)
+    ):
+        found = _negotiation(trace, host, port)
+        if found is not None:
+            return found
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return _host_key(trace, host, port)
     if isinstance(exc, asyncssh.PermissionDenied):
+        if trace.partial_success:
+            return _partial(trace, host)
+        certificate = _certificate(trace)
+        if certificate is not None:
+            return certificate
         return _auth(trace, host)
     if isinstance(exc, (asyncssh.ProtocolError, asyncssh.ConnectionLost)) and (
         trace.server_version is None
@@ -108,6 +120,64 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
         "disconnected",
         f"The connection to {where} failed ({type(exc).__name__})",
         "run again with -vvv and look at the last lines",
+    )
+
+
+def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | None:
+    """ssh's "Unable to negotiate" when a KEXINIT list has nothing in common with ours."""
+    from tui.core.negotiation import mismatch
+    from tui.core.text import visible
+
+    assert trace.server_algs is not None
+    found = mismatch(trace.server_algs, trace.client_algs or {})
+    if found is None:
+        return None
+    line = found.fix_line()
+    trace.line(0, visible(found.message(host, port)))
+    return (
+        Outcome.NO_COMMON_ALGORITHM,
+        visible(found.message(host, port)),
+        f"the server offers only old algorithms: add the line `{line}` under `Host {host}` in "
+        f"~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, update the "
+        "server's sshd so it offers current ones",
+    )
+
+
+def _partial(trace: Trace, host: str) -> tuple[str, str, str]:
+    """AuthenticationMethods a,b: the first method passed, the next one was not given."""
+    done = " and ".join(trace.partial_success)
+    wanted = _methods([m for m in trace.auth_methods_after_partial or trace.auth_methods])
+    key = next((k for k in trace.offered if k.partial), None)
+    what = (
+        f"your key {key.name} was accepted"
+        if key and done == "publickey"
+        else (f"{done} was accepted")
+    )
+    tried = " (the password given was refused)" if trace.password_tried else ""
+    return (
+        Outcome.AUTH_PARTIAL,
+        f"{what}; the server also wants {wanted} (AuthenticationMethods){tried}",
+        "give the password too: --password-stdin, or type it when the tester asks",
+    )
+
+
+def _certificate(trace: Trace) -> tuple[str, str, str] | None:
+    """A refused login where the certificates offered are not valid here (expired, not yet
+    valid, the login user not a principal), checked locally before connecting."""
+    bad = [k for k in trace.offered if k.problem == "certificate-invalid"]
+    certified = {k.sha256 for k in bad}  # a certificate's fingerprint is its key's
+    # only when nothing else was tried: the certificates, and the keys they certify (offered
+    # plain beside them, as ssh does); another key refused too keeps the auth diagnosis
+    if not bad or any(
+        k.problem != "certificate-invalid" and k.sha256 not in certified for k in trace.offered
+    ):
+        return None
+    problems = "; ".join(trace.certificate_problems)
+    return (
+        Outcome.CERTIFICATE_INVALID,
+        f"The certificate offered is not valid for this login ({problems}), so sshd refuses it",
+        "ask the certificate authority for a new certificate (valid now, with the login user "
+        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
     )
 
 

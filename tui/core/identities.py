@@ -1,8 +1,9 @@
 """The keys a login offers, in ssh's order, offered one at a time like ssh does.
 
-Order (OpenSSH's ``pubkey_prepare``): the agent's keys (a key that is also an identity file is
-offered from the agent, under the file's name), skipped when ``IdentitiesOnly`` unless they match
-a file; then the ``-i`` files and the config's ``IdentityFile`` entries; the default names
+Order (OpenSSH's ``pubkey_prepare``): first the agent's keys that are also an identity file (in
+the agent's order, offered from the agent under the file's name); then the agent's other keys,
+skipped when ``IdentitiesOnly``; then the ``-i`` files and the config's ``IdentityFile`` entries
+the agent does not hold; the default names
 (``~/.ssh/id_rsa``, ``id_ecdsa``, ``id_ecdsa_sk``, ``id_ed25519``, ``id_ed25519_sk``, ``id_dsa``)
 only when neither gave a file.
 
@@ -26,6 +27,7 @@ from typing import Any
 from tui.core.errors import SshDeckError
 from tui.core.keys import PublicKey, public_key_from_blob, read_public_key_file
 from tui.core.private import inspect_private_key, read_private_key_text
+from tui.core.text import visible
 from tui.core.trace import OfferedKey, Trace
 
 DEFAULT_NAMES = ("id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_dsa")
@@ -42,6 +44,9 @@ class Identity:
     path: Path | None = None
     agent_pair: Any = None
     unprotected: int | None = None  # the file's mode when others may read it (ssh refuses it)
+    certificate: bytes | None = None  # an OpenSSH certificate offered with this key
+    key: Identity | None = None  # for a certificate: the key it certifies
+    rsa_allowed: list[str] | None = None  # RSA signature algorithms PubkeyAcceptedAlgorithms allows
 
 
 def _file_public_key(path: Path) -> tuple[PublicKey | None, bool]:
@@ -73,11 +78,115 @@ def permission_lines(path: Path, mode: int) -> list[str]:
         bar,
         "@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @",
         bar,
-        f"Permissions 0{mode:o} for '{path}' are too open.",
+        f"Permissions 0{mode:o} for '{visible(str(path))}' are too open.",
         "It is required that your private key files are NOT accessible by others.",
         "This private key will be ignored.",
-        f'Load key "{path}": bad permissions',
+        f'Load key "{visible(str(path))}": bad permissions',
     ]
+
+
+def certificate_problems(
+    cert: PublicKey, login_user: str | None, now: float | None = None
+) -> list[str]:
+    """What sshd would say of this user certificate (``sshkey_cert_check_authority()``)."""
+    import time
+
+    info = cert.certificate
+    if info is None:
+        return []
+    moment = int(now if now is not None else time.time())
+    problems = []
+    if info.cert_type != "user":
+        problems.append("not a user certificate")
+    if moment < info.valid_after:
+        problems.append("not yet valid")
+    if moment >= info.valid_before:
+        problems.append("expired")
+    if login_user and info.principals and login_user not in info.principals:
+        problems.append("name is not a listed principal")
+    return problems
+
+
+def _read_certificate(path: Path) -> PublicKey | None:
+    try:
+        cert = read_public_key_file(path)
+    except (SshDeckError, OSError, ValueError):
+        return None
+    return cert if cert.is_certificate else None
+
+
+def _cert_identity(
+    trace: Trace, base: Identity, cert_path: Path, cert: PublicKey, login_user: str | None
+) -> Identity:
+    """The key ``base`` offered with its certificate, checked locally first."""
+    source = base.record.source
+    record = OfferedKey(str(cert_path), cert.sha256, cert.label, source)
+    record.certificate = str(cert_path)
+    info = cert.certificate
+    problems = certificate_problems(cert, login_user)
+    if info is not None:
+        principals = ",".join(info.principals) or "(any)"
+        trace.debug(
+            1,
+            f"identity file {visible(str(cert_path))} type {cert.key_type} "
+            f'(ID "{visible(info.key_id)}" serial {info.serial}, principals {visible(principals)})',
+        )
+    for problem in problems:
+        record.problem = "certificate-invalid"
+        trace.certificate_problems.append(f"{cert_path}: {problem}")
+        trace.line(0, f"Warning: certificate {visible(str(cert_path))} is invalid for "
+                      f"{visible(login_user or '?')}: {problem}")  # fmt: skip
+    return Identity(
+        record,
+        cert,
+        base.path,
+        base.agent_pair,
+        base.unprotected,
+        certificate=cert.line(with_comment=False).encode(),
+        key=base,
+    )
+
+
+def _accepted(public: PublicKey, accepted: list[str] | None) -> bool:
+    """Whether PubkeyAcceptedAlgorithms lets ssh offer this key (None: ssh's default)."""
+    if accepted is None:
+        return public.plain_type != "ssh-dss"
+    if public.plain_type == "ssh-rsa":
+        rsa = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+        if public.is_certificate:
+            return any(
+                a.replace("-cert-v01@openssh.com", "") in rsa and "cert" in a for a in accepted
+            )
+        return any(a in rsa for a in accepted)
+    return public.key_type in accepted
+
+
+def accepted_algorithms(value: str | None) -> list[str] | None:
+    """The client's PubkeyAcceptedAlgorithms after ``+``/``-``/``^`` (None when not set)."""
+    if not value:
+        return None
+    defaults = list(DEFAULT_PUBKEY_ALGS)
+    names = [n for n in value.lstrip("+-^").split(",") if n]
+    if value[0] == "+":
+        return defaults + [n for n in names if n not in defaults]
+    if value[0] == "-":
+        import fnmatch
+
+        return [d for d in defaults if not any(fnmatch.fnmatch(d, n) for n in names)]
+    if value[0] == "^":
+        return names + [d for d in defaults if d not in names]
+    return names
+
+
+DEFAULT_PUBKEY_ALGS = (
+    "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com", "ssh-ed25519",
+    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "rsa-sha2-512",
+    "rsa-sha2-256",
+)  # fmt: skip
 
 
 async def collect(
@@ -86,29 +195,45 @@ async def collect(
     explicit: bool,
     identities_only: bool,
     agent_path: str | None,
+    *,
+    certificate_files: list[Path] | None = None,
+    login_user: str | None = None,
+    accepted_algorithms: str | None = None,
 ) -> list[Identity]:
-    """Build the list of keys to offer, writing ssh's setup lines into the transcript."""
+    """Build the list of keys to offer, writing ssh's setup lines into the transcript.
+
+    Certificates: with no ``CertificateFile``, ``KEY-cert.pub`` beside a key is offered right
+    after it; ``CertificateFile`` certificates are offered first, with the key (file or agent)
+    they certify. Each is checked locally (validity, principals) and a problem is said.
+    """
+    accepted = globals()["accepted_algorithms"](accepted_algorithms)
     loaded: list[Identity] = []
     for path in files:
         path = path.expanduser()
         if not path.is_file():
-            trace.debug(1, f"identity file {path} type -1")
+            trace.debug(1, f"identity file {visible(str(path))} type -1")
             continue
         try:
             public, _encrypted = _file_public_key(path)
         except (SshDeckError, OSError, ValueError) as exc:
-            trace.debug(1, f'Load key "{path}": {exc}')
+            trace.debug(1, f'Load key "{visible(str(path))}": {exc}')
             continue
         if public is None:
-            trace.debug(1, f'Load key "{path}": encrypted PEM key without a .pub beside it')
+            trace.debug(
+                1, f'Load key "{visible(str(path))}": encrypted PEM key without a .pub beside it'
+            )
             continue
         source = "explicit" if explicit else "default"
         record = OfferedKey(str(path), public.sha256, public.label, source)
-        trace.debug(1, f"identity file {path} type {public.key_type}")
+        trace.debug(1, f"identity file {visible(str(path))} type {public.key_type}")
         # like ssh: the public half is offered all the same; the private key is refused (with
         # OpenSSH's warning) only when the server would take it
         loaded.append(Identity(record, public, path, unprotected=_unprotected(path)))
-    ordered: list[Identity] = []
+    # OpenSSH's pubkey_prepare(): (1) agent keys that equal a file key, in the agent's order
+    # (the agent signs); (2) the agent's other keys, unless IdentitiesOnly; (3) the file keys
+    # the agent does not hold, in config order
+    matched: list[Identity] = []
+    others: list[Identity] = []
     if agent_path:
         for pair in await _agent_keys(trace, agent_path):
             public = public_key_from_blob(bytes(pair.public_data))
@@ -117,14 +242,50 @@ async def collect(
                 loaded.remove(same)
                 same.agent_pair = pair
                 same.record.source += " agent"
-                ordered.append(same)
+                matched.append(same)
             elif not identities_only:
                 comment = pair.get_comment() or None
                 record = OfferedKey(None, public.sha256, public.label, "agent", comment=comment)
-                ordered.append(Identity(record, public, None, pair))
-    ordered.extend(loaded)
+                others.append(Identity(record, public, None, pair))
+    ordered = matched + others + loaded
+    # certificates: CertificateFile ones first (with the key that signs for them), else each
+    # key's KEY-cert.pub right after the key
+    with_certs: list[Identity] = []
+    for cert_path in certificate_files or []:
+        cert_path = cert_path.expanduser()
+        cert = _read_certificate(cert_path)
+        if cert is None:
+            trace.debug(1, f"certificate file {visible(str(cert_path))} type -1")
+            continue
+        base = next((i for i in ordered if i.public.plain_blob == cert.plain_blob), None)
+        if base is None:
+            trace.debug(1, f"no key for certificate {visible(str(cert_path))}")
+            continue
+        with_certs.append(_cert_identity(trace, base, cert_path, cert, login_user))
     for identity in ordered:
-        where = identity.record.name  # an agent key: its comment, as ssh prints it
+        with_certs.append(identity)
+        if certificate_files or identity.path is None:
+            continue
+        cert_path = identity.path.with_name(identity.path.name + "-cert.pub")
+        cert = _read_certificate(cert_path) if cert_path.is_file() else None
+        if cert is not None and cert.plain_blob == identity.public.plain_blob:
+            with_certs.append(_cert_identity(trace, identity, cert_path, cert, login_user))
+    ordered = []
+    for identity in with_certs:
+        if not _accepted(identity.public, accepted):
+            trace.debug(
+                1,
+                f"Skipping {visible(identity.record.name)}: {identity.public.key_type} is not in "
+                "PubkeyAcceptedAlgorithms",
+            )
+            continue
+        if accepted is not None and identity.public.plain_type == "ssh-rsa":
+            identity.rsa_allowed = [
+                a for a in ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") if a in accepted
+            ]
+        ordered.append(identity)
+    for identity in ordered:
+        where = visible(identity.record.name)  # an agent key: its comment, as ssh prints it
         trace.debug(
             1,
             f"Will attempt key: {where} {identity.public.label} {identity.public.sha256}"
@@ -151,18 +312,56 @@ async def _agent_keys(trace: Trace, agent_path: str) -> list[Any]:
     return keys
 
 
+RSA_SIG_ORDER = ("rsa-sha2-512", "rsa-sha2-256")  # OpenSSH's PubkeyAcceptedAlgorithms default
+
+
+def rsa_sig_algs(
+    public: PublicKey, server_sig_algs: list[str] | None, allowed: list[str] | None = None
+) -> list[bytes] | None:
+    """The signature algorithms ssh would use for an RSA key, best first (``key_sig_algorithm``).
+
+    None for other keys (their own name). For RSA: the first of ``rsa-sha2-512``,
+    ``rsa-sha2-256`` that the server lists in server-sig-algs; an empty list when it lists
+    neither (or sent no server-sig-algs): ssh 9.2 then skips the key ("no mutual signature
+    algorithm"), since SHA-1 ``ssh-rsa`` is off by default.
+    """
+    if public.plain_type != "ssh-rsa" or public.is_certificate:
+        return None
+    listed = server_sig_algs or []
+    mine = allowed if allowed is not None else list(RSA_SIG_ORDER)
+    chosen = [alg.encode() for alg in mine if alg in listed and alg != "ssh-rsa"]
+    if "ssh-rsa" in mine and (not server_sig_algs or "ssh-rsa" in listed):
+        chosen.append(b"ssh-rsa")  # PubkeyAcceptedAlgorithms +ssh-rsa: SHA-1 allowed again
+    return chosen
+
+
 def offer_key_pair(
     identity: Identity,
     trace: Trace,
     passphrase: str | None,
     ask: AskPassphrase | None,
+    sig_algs: list[bytes] | None = None,
 ) -> Any:
-    """An asyncssh key pair that offers the public key and loads the private one on demand."""
+    """An asyncssh key pair that offers the public key and loads the private one on demand.
+
+    ``sig_algs`` (from :func:`rsa_sig_algs`) puts ssh's RSA signature algorithms first, so a
+    server allowing only ``rsa-sha2-512`` gets that one.
+    """
     import asyncssh
 
-    public = asyncssh.import_public_key(identity.public.line(with_comment=False))
+    plain = identity.key.public if identity.key is not None else identity.public
+    public = asyncssh.import_public_key(plain.line(with_comment=False))
     record = identity.record
     path = identity.path
+    algorithms = list(public.sig_algorithms)
+    if sig_algs:
+        algorithms = sig_algs + [alg for alg in algorithms if alg not in sig_algs]
+    cert: Any = None
+    if identity.certificate is not None:
+        try:
+            cert = asyncssh.import_certificate(identity.certificate)
+        except (asyncssh.KeyImportError, ValueError):
+            cert = None
 
     class OnDemandKeyPair(asyncssh.SSHKeyPair):  # type: ignore[misc]
         _key_type = "local"
@@ -170,13 +369,16 @@ def offer_key_pair(
         def __init__(self) -> None:
             super().__init__(
                 public.algorithm,
-                public.algorithm,
-                public.sig_algorithms,
-                public.sig_algorithms,
+                algorithms[0] if sig_algs else public.algorithm,
+                algorithms,
+                algorithms,
                 public.public_data,
                 None,
+                cert=cert,
                 filename=str(path).encode() if path else None,
             )
+            if sig_algs and cert is None:
+                self.algorithm = self.sig_algorithm = algorithms[0]
             self._private: Any = None
 
         def set_sig_algorithm(self, sig_algorithm: bytes) -> None:
@@ -188,10 +390,11 @@ def offer_key_pair(
             record.accepted = True
             trace.debug(
                 1,
-                f"Server accepts key: {record.name} {record.label} {record.sha256}{record.suffix}",
+                f"Server accepts key: {visible(record.name)} {record.label} {record.sha256}{record.suffix}",
             )
             if identity.agent_pair is not None:
                 result: bytes = await identity.agent_pair.sign_async(data)
+                record.signed = True
                 return result
             if identity.unprotected is not None and path is not None:
                 for text in permission_lines(path, identity.unprotected):
@@ -202,6 +405,7 @@ def offer_key_pair(
             if self._private is None:
                 self._private = await _load_private(identity, trace, passphrase, ask)
             signature: bytes = self._private.sign(data, self.sig_algorithm)
+            record.signed = True
             return signature
 
     return OnDemandKeyPair()
@@ -224,7 +428,7 @@ async def _load_private(
             return asyncssh.import_private_key(data)
     except (SshDeckError, asyncssh.KeyImportError, ValueError) as exc:
         record.problem = "unreadable"
-        trace.debug(1, f'Load key "{path}": {exc}')
+        trace.debug(1, f'Load key "{visible(str(path))}": {exc}')
         raise ValueError("unreadable key") from None
     candidates: list[str] = []
     from tui.core.secrets import get_passphrase
@@ -235,7 +439,7 @@ async def _load_private(
         stored = None
     if stored:
         candidates.append(stored)
-        trace.debug(1, f"Passphrase for {path} found in the keyring")
+        trace.debug(1, f"Passphrase for {visible(str(path))} found in the keyring")
     if passphrase is not None:
         candidates.append(passphrase)
     for candidate in candidates:
@@ -243,7 +447,10 @@ async def _load_private(
         key = await _decrypt(loop, data, candidate)
         if key is not None:
             return key
-        trace.debug(1, f'Load key "{path}": incorrect passphrase supplied to decrypt private key')
+        trace.debug(
+            1,
+            f'Load key "{visible(str(path))}": incorrect passphrase supplied to decrypt private key',
+        )
         record.problem = "wrong-passphrase"
     if ask is not None:
         while True:
@@ -254,11 +461,15 @@ async def _load_private(
             key = await _decrypt(loop, data, answer)
             if key is not None:
                 return key
-            trace.debug(1, f'Load key "{path}": incorrect passphrase supplied to decrypt key')
+            trace.debug(
+                1, f'Load key "{visible(str(path))}": incorrect passphrase supplied to decrypt key'
+            )
             record.problem = "wrong-passphrase"
     if record.problem is None:
         record.problem = "needs-passphrase"
-        trace.line(0, f"Skipping {path}: it is encrypted and no passphrase was given for it.")
+        trace.line(
+            0, f"Skipping {visible(str(path))}: it is encrypted and no passphrase was given for it."
+        )
     raise ValueError("no passphrase")
 
 

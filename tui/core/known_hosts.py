@@ -121,7 +121,7 @@ def default_files(user_file: Path | None) -> tuple[Path, ...]:
 
 
 def check(files: tuple[Path, ...], host: str, port: int, key: PublicKey) -> HostKeyCheck:
-    """Look ``key`` up like ssh: revoked, known, changed (same type, other key) or unknown."""
+    """Look ``key`` up like ssh: revoked, known, changed (another key, of any type) or unknown."""
     name = host_name(host, port)
     entries = [entry for path in files for entry in read_entries(path, name)]
     plain = [e for e in entries if e.marker is None]
@@ -131,9 +131,12 @@ def check(files: tuple[Path, ...], host: str, port: int, key: PublicKey) -> Host
     for entry in plain:
         if entry.key.plain_blob == key.plain_blob:
             return HostKeyCheck("known", name, files[0], entry, tuple(plain))
-    for entry in plain:
-        if entry.key.plain_type == key.plain_type:
-            return HostKeyCheck("changed", name, files[0], entry, tuple(plain))
+    # ssh's check_hostkeys_by_key_or_type(): any known key for the name that differs, whatever
+    # its type, is a changed key (a host known by ED25519 that now shows only RSA included);
+    # the entry of the same type is the one named, else the first one
+    same = [entry for entry in plain if entry.key.plain_type == key.plain_type]
+    if same or plain:
+        return HostKeyCheck("changed", name, files[0], (same or plain)[0], tuple(plain))
     return HostKeyCheck("unknown", name, files[0], None, tuple(plain))
 
 

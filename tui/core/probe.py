@@ -26,6 +26,8 @@ from typing import Any
 
 from tui.core.connect import ConnectionFailed, ConnectOptions
 from tui.core.keys import PublicKey
+from tui.core.outcomes import Outcome
+from tui.core.text import visible
 from tui.core.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
 
 __all__ = [
@@ -75,6 +77,10 @@ class ProbeResult:
     stderr: str = ""
     lines: list[TranscriptLine] = field(default_factory=list)
     engine: str = "asyncssh"
+    server_sig_algs: list[str] | None = None
+    partial_success: list[str] = field(default_factory=list)
+    failed_host: str | None = None  # the ProxyJump host that failed, when it was not the target
+    certificate_problems: list[str] = field(default_factory=list)
 
     @property
     def accepted_key(self) -> OfferedKey | None:
@@ -108,6 +114,10 @@ class ProbeResult:
             "exit_status": self.exit_status,
             "target": self.target,
             "engine": self.engine,
+            "server_sig_algs": self.server_sig_algs,
+            "partial_success": self.partial_success,
+            "failed_host": self.failed_host,
+            "certificate_problems": self.certificate_problems,
         }
 
 
@@ -123,7 +133,7 @@ def result_from_trace(
     order = {name: index for index, name in enumerate(STAGES)}
     stages = sorted(trace.stages, key=lambda s: order.get(s.name, 99))
     return ProbeResult(
-        ok=outcome == "ok",
+        ok=outcome == Outcome.OK,
         outcome=outcome,
         diagnosis=diagnosis,
         fix=fix,
@@ -145,6 +155,10 @@ def result_from_trace(
         auth_method=trace.auth_method,
         lines=list(trace.lines),
         engine=engine,
+        server_sig_algs=trace.server_sig_algs,
+        partial_success=list(trace.partial_success),
+        failed_host=trace.failed_host,
+        certificate_problems=list(trace.certificate_problems),
     )
 
 
@@ -186,26 +200,57 @@ async def run_probe(
         result = result_from_trace(
             trace,
             target,
-            "disconnected",
+            Outcome.DISCONNECTED,
             f"Logged in to {trace.host}, but the server refused to open a session.",
             "Look at the server's sshd log (ForceCommand, MaxSessions, the user's shell).",
             "asyncssh",
         )
-    else:
-        key = next((k for k in trace.offered if k.used), None)
-        how = f"the key {key.name}" if key else f'"{trace.auth_method}"'
+    elif status != 0 and options.command is None:
+        # ``ssh host true`` fails: the account's shell refuses (nologin) or a ForceCommand
+        # failed; ssh exits with that status and so does the test
+        said = (out.strip() or err.strip()).splitlines()
+        message = said[0] if said else ""
+        shown = f' and said "{visible(message)}"' if message else ""
+        how = "ended" if status != 255 else "failed"
         result = result_from_trace(
             trace,
             target,
-            "ok",
+            Outcome.SESSION_FAILED,
+            f"Logged in to {trace.host} as {trace.user}, but the session {how} with exit status "
+            f"{status}{shown} (what `ssh {target} true` gives).",
+            _session_fix(message),
+            "asyncssh",
+        )
+    else:
+        key = next((k for k in trace.offered if k.used and not k.partial), None)
+        key = key or next((k for k in trace.offered if k.used), None)
+        how = f"the key {visible(key.name)}" if key else f'"{trace.auth_method}"'
+        if trace.partial_success and trace.auth_method:
+            how += f" and {trace.auth_method}"
+        result = result_from_trace(
+            trace,
+            target,
+            Outcome.OK,
             f"Logged in to {trace.host} as {trace.user} with {how}.",
             "Nothing to fix: ssh " + _ssh_command_hint(connect, trace, key) + " will work.",
             "asyncssh",
         )
     result.exit_status, result.stdout, result.stderr = status, out, err
-    trace.line(0, result.diagnosis)
+    trace.line(0, result.diagnosis if result.ok else f"{result.diagnosis} {result.fix}")
     result.lines = list(trace.lines)
     return result
+
+
+def _session_fix(message: str) -> str:
+    if "not available" in message.lower():
+        return (
+            "The account's login shell refuses logins (nologin): give it a real shell on the "
+            "server (usermod -s /bin/bash USER) or log in as another user."
+        )
+    return (
+        "The server's ForceCommand, the account's shell or its startup files failed: look at "
+        "sshd_config (ForceCommand, Match blocks) and the user's shell on the server."
+    )
 
 
 def _ssh_command_hint(connect: ConnectOptions, trace: Trace, key: OfferedKey | None) -> str:

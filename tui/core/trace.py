@@ -55,6 +55,9 @@ class OfferedKey:
     used: bool = False  # authentication succeeded with it
     problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
     comment: str | None = None  # an agent key's comment (ssh shows it in place of a path)
+    signed: bool = False  # a signature was sent with it (the server's last word decides)
+    partial: bool = False  # accepted, but the server wants another method too (partial success)
+    certificate: str | None = None  # the certificate file offered with this key
 
     @property
     def suffix(self) -> str:
@@ -89,6 +92,20 @@ class Trace:
     auth_method: str | None = None
     password_tried: bool = False
     banner: str | None = None
+    #: the server's ``server-sig-algs`` (EXT_INFO); None when it sent none
+    server_sig_algs: list[str] | None = None
+    #: methods that succeeded with partial success (``AuthenticationMethods a,b``), in order
+    partial_success: list[str] = field(default_factory=list)
+    #: the methods the server still wanted after the last partial success
+    auth_methods_after_partial: list[str] = field(default_factory=list)
+    #: the server's KEXINIT lists, when known: kex, hostkey, cipher, mac, compression
+    server_algs: dict[str, list[str]] | None = None
+    #: our own lists for the same, to tell which one has nothing in common
+    client_algs: dict[str, list[str]] | None = None
+    #: the certificate problems found before connecting (expired, not yet valid, principal)
+    certificate_problems: list[str] = field(default_factory=list)
+    #: the jump host (ProxyJump) whose host key failed its check, when it was that one
+    failed_host: str | None = None
     stages: list[StageEvent] = field(default_factory=list)
     attempts: list[dict[str, Any]] = field(default_factory=list)
     lines: list[TranscriptLine] = field(default_factory=list)
