@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui.cli import inspect as inspect_cli
 from tui.cli.common import print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument
 
@@ -50,6 +51,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read a password from stdin (after the passphrase line when both are given)",
     )
+    inspect_cli.add_options(parser)
 
 
 def register(subparsers: Any) -> None:
@@ -172,6 +174,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     passphrase = lines.pop(0) if args.passphrase_stdin else None
     password = lines.pop(0) if args.password_stdin else None
+    try:
+        inspect_request = inspect_cli.request_from_args(args)
+    except InvalidArgument as exc:
+        print(f"sshdeck test: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     verbosity = min(args.verbose, 3)
     options = ConnectOptions(
         target=target,
@@ -200,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
     remote = " ".join(command) if command else None
     probe_options = ProbeOptions(connect=options, command=remote, engine=args.engine)
     result = asyncio.run(run_probe(probe_options, show))
+    inspect_cli.apply(result, options, inspect_request, show)
     if args.log:
         save_transcript(result.lines, args.log)
     if args.json:

@@ -274,20 +274,44 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
             "IdentityFile or the default ~/.ssh/id_* names)",
             "create a key (sshdeck keygen) and upload it to the server",
         )
-    names = ", ".join(k.name for k in offered)
-    only = "only publickey" if methods == ["publickey"] else allowed
-    if len(offered) == 1:
-        diagnosis = (
-            f"The server accepts {only} and your key {names} is not in {user}'s authorized_keys"
+    return _refused(trace, host, user, allowed)
+
+
+def _refused(trace: Trace, host: str, user: str, allowed: str) -> tuple[str, str, str]:
+    """Every key refused: the evidence, then the causes ranked (sshd never says which)."""
+    from tui.core.refusal import LOG_COMMAND, rank_causes, sig_alg_ruled_out
+    from tui.core.text import visible
+
+    offered = trace.offered
+    keys = ", ".join(f"{visible(k.name)} ({k.label} {k.sha256})" for k in offered)
+    which = "the key" if len(offered) == 1 else f"all {len(offered)} keys"
+    facts = [f"{host} refused {which} offered for {user}: {keys}"]
+    taken = [k for k in offered if k.accepted and not k.used and k.problem is None]
+    if taken:
+        facts.append(
+            f"it said it would take {visible(taken[0].name)}, so that key is in an "
+            "authorized_keys file sshd reads, and refused the login after its signature"
         )
-    else:
-        diagnosis = (
-            f"The server accepts {only} and none of your {len(offered)} keys is in {user}'s "
-            f"authorized_keys ({names})"
-        )
+    facts.append(f"methods that can continue: {allowed}")
+    sig_algs = getattr(trace, "server_sig_algs", None)
+    for label in sorted({k.label for k in offered if sig_alg_ruled_out(k.label, sig_algs)}):
+        facts.append(f"the server's server-sig-algs lists no signature algorithm for {label} keys")
     if trace.password_tried:
-        diagnosis += "; the password was refused too"
-    return ("auth-failed", diagnosis, "upload the key first (sshdeck copy-id or the upload screen)")
+        facts.append("the password was refused too")
+    causes = rank_causes(trace)
+    trace.causes = causes
+    ranked = "; ".join(f"({n}) {c.text}" for n, c in enumerate(causes, 1))
+    diagnosis = (
+        "; ".join(facts)
+        + ". sshd does not tell the client why; the possible causes, most likely first: "
+        + ranked
+    )
+    fix = (
+        f"find which in the server's sshd log: {LOG_COMMAND}; or let sshdeck look with "
+        "--inspect-with-password (or --inspect-with KEY); if the key is simply missing, upload "
+        "it (sshdeck copy-id or the upload screen)"
+    )
+    return ("auth-failed", diagnosis, fix)
 
 
 def _too_many(trace: Trace, host: str) -> tuple[str, str, str]:

@@ -92,10 +92,12 @@ def ssh_command(
     home = Path.home()
     # ssh takes whole seconds only ("invalid time value" for 0.5)
     args = ["ssh", "-vvv", "-o", f"ConnectTimeout={max(1, math.ceil(options.timeout))}"]
-    if options.passphrase is None:
+    if options.passphrase is None and options.password is None:
         args += ["-o", "BatchMode=yes"]
-    else:  # only the askpass helper may answer, and only for key passphrases
+    elif options.password is None:  # only the askpass helper may answer, for key passphrases
         args += ["-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no"]
+        args += ["-o", "NumberOfPasswordPrompts=1"]
+    else:  # the helper answers password and keyboard-interactive prompts, once, as ssh asks
         args += ["-o", "NumberOfPasswordPrompts=1"]
     config = options.config_file or home / ".ssh" / "config"
     resolved = resolve_config(options)
@@ -127,40 +129,53 @@ def ssh_command(
 
 
 class Askpass:
-    """An ``SSH_ASKPASS`` helper answering from a FIFO that a thread feeds from memory."""
+    """An ``SSH_ASKPASS`` helper answering from FIFOs that threads feed from memory.
 
-    def __init__(self, passphrase: str | None) -> None:
-        self.passphrase = passphrase
+    ssh passes the prompt as the helper's argument: ``Enter passphrase for key …`` gets the
+    passphrase, every other prompt (``user@host's password:``, keyboard-interactive's
+    ``(user@host) Password:``) the password. A secret not given has no FIFO: the helper then
+    answers nothing and exits 1, which ssh takes as "no answer".
+    """
+
+    def __init__(self, passphrase: str | None, password: str | None = None) -> None:
+        self.secrets = {"passphrase": passphrase, "password": password}
         self.directory: Path | None = None
         self.done = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
 
     def __enter__(self) -> dict[str, str] | None:
-        if self.passphrase is None:
+        if all(value is None for value in self.secrets.values()):
             return None
         self.directory = Path(tempfile.mkdtemp(prefix="sshdeck-askpass-"))
-        fifo = self.directory / "answer"
-        os.mkfifo(fifo, 0o600)
+        for name, secret in self.secrets.items():
+            if secret is None:
+                continue
+            fifo = self.directory / name
+            os.mkfifo(fifo, 0o600)
+            thread = threading.Thread(target=self._feed, args=(fifo, secret), daemon=True)
+            thread.start()
+            self.threads.append(thread)
         script = self.directory / "askpass"
-        # one line per question (read is a shell builtin: the passphrase is in no argument)
+        # one line per question (read is a shell builtin: the secret is in no argument)
         script.write_text(
-            f"#!/bin/sh\nIFS= read -r answer < '{fifo}'\nprintf '%s\\n' \"$answer\"\n"
+            "#!/bin/sh\n"
+            f"case \"$1\" in 'Enter passphrase for'*) f='{self.directory}/passphrase';;\n"
+            f"  *) f='{self.directory}/password';; esac\n"
+            '[ -p "$f" ] || exit 1\n'
+            'IFS= read -r answer < "$f"\nprintf \'%s\\n\' "$answer"\n'
         )
         script.chmod(0o700)
-        self.thread = threading.Thread(target=self._feed, args=(fifo,), daemon=True)
-        self.thread.start()
         env = dict(os.environ)
         env.update(SSH_ASKPASS=str(script), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
         return env
 
-    def _feed(self, fifo: Path) -> None:
-        assert self.passphrase is not None
+    def _feed(self, fifo: Path, secret: str) -> None:
         while not self.done.is_set():
             try:
                 with open(fifo, "w") as handle:  # blocks until the helper opens it
                     if self.done.is_set():
                         return
-                    handle.write(self.passphrase + "\n")
+                    handle.write(secret + "\n")
             except BrokenPipeError:  # the helper had its line and left: wait for the next one
                 continue
 
@@ -168,10 +183,10 @@ class Askpass:
         if self.directory is None:
             return
         self.done.set()
-        fifo = self.directory / "answer"
-        with contextlib.suppress(OSError):  # unblock the feeder if it waits for a reader
-            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-            os.close(fd)
-        if self.thread is not None:
-            self.thread.join(timeout=2)
+        for name in self.secrets:
+            with contextlib.suppress(OSError):  # unblock a feeder waiting for a reader
+                fd = os.open(self.directory / name, os.O_RDONLY | os.O_NONBLOCK)
+                os.close(fd)
+        for thread in self.threads:
+            thread.join(timeout=2)
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -81,6 +81,8 @@ class ProbeResult:
     partial_success: list[str] = field(default_factory=list)
     failed_host: str | None = None  # the ProxyJump host that failed, when it was not the target
     certificate_problems: list[str] = field(default_factory=list)
+    causes: list[Any] = field(default_factory=list)  # tui.core.refusal.Cause, ranked
+    inspection: dict[str, Any] | None = None  # --inspect-with: the server-side facts read
 
     @property
     def accepted_key(self) -> OfferedKey | None:
@@ -118,6 +120,8 @@ class ProbeResult:
             "partial_success": self.partial_success,
             "failed_host": self.failed_host,
             "certificate_problems": self.certificate_problems,
+            "causes": [cause.to_json() for cause in self.causes],
+            **({"inspection": self.inspection} if self.inspection is not None else {}),
         }
 
 
@@ -159,6 +163,7 @@ def result_from_trace(
         partial_success=list(trace.partial_success),
         failed_host=trace.failed_host,
         certificate_problems=list(trace.certificate_problems),
+        causes=list(trace.causes),
     )
 
 

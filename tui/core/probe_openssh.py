@@ -25,6 +25,13 @@ from typing import Any
 from tui.core.connect import ConnectOptions, resolve_config
 from tui.core.identities import DEFAULT_NAMES
 from tui.core.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
+from tui.core.session_outcomes import (
+    NOLOGIN,
+    auth_partial,
+    no_common_algorithm,
+    parse_unable,
+    session_failed,
+)
 from tui.core.trace import OfferedKey, Trace
 
 __all__ = ["rehomed_config", "run_openssh", "ssh_command"]
@@ -33,7 +40,7 @@ _LEVEL = re.compile(r"^debug([123]): ")
 _OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
 _ACCEPT = re.compile(r"^debug1: Server accepts key: (.+?) \S+ (SHA256:\S+)")
 _VERBOSE_ONLY = re.compile(
-    r"^(OpenSSH_|Authenticated to |Transferred: |Bytes per second: |  #\d+ )"
+    r"^(OpenSSH_|Authenticated to |Authenticated using |Transferred: |Bytes per second: |  #\d+ )"
 )
 _LOADKEY = re.compile(r'^Load key "(.+)": (.*)$')
 
@@ -57,6 +64,12 @@ class _Reader:
         self.proxied = False  # a ProxyJump/ProxyCommand: only "(via proxy)" is the target
         self.in_command = False  # from "Sending command" on
         self.remote_stderr: list[str] = []
+        self.unable: str | None = None  # ssh's "Unable to negotiate with ..." line
+        self.partial: list[str] = []  # methods that succeeded with partial success
+        self.partial_key: OfferedKey | None = None
+        self.wanted: list[str] = []  # the methods that can continue after a partial success
+        self.jump_host: str | None = None  # the ProxyJump host, while its own ssh runs
+        self.jump_done = False  # the jump host's login succeeded
 
     def feed(self, text: str) -> None:
         trace = self.trace
@@ -78,7 +91,13 @@ class _Reader:
         self.last_level = level
         trace.line(level, text)
         body = text[len(match.group(0)) :] if match else text
-        if body.startswith("Connecting to "):
+        if self.proxied and not self.jump_done and body.startswith("Connecting to "):
+            # the ssh that ProxyJump starts shares our stderr: this is the jump host
+            found = re.match(r"Connecting to (\S+) \[", body)
+            self.jump_host = found.group(1) if found else self.jump_host
+            trace.end("resolve", True)
+            trace.begin("connect")
+        elif body.startswith("Connecting to "):
             trace.end("resolve", True)
             found = re.match(r"Connecting to (\S+) \[([^\]]*)\] port (\d+)\.", body)
             if found:
@@ -123,6 +142,24 @@ class _Reader:
         elif body == "Host key verification failed.":
             trace.host_key_status = "changed" if self.changed else "unknown"
             self.failure = "host-key"
+        elif body.startswith("kex_input_ext_info: server-sig-algs=<"):
+            algs = body.split("=<", 1)[1].rstrip(">").split(",")
+            if not self.proxied or self.jump_done:
+                setattr(trace, "server_sig_algs", algs)  # noqa: B010 - the engine's new field
+        elif body.startswith("Unable to negotiate with "):
+            self.unable = body
+            self.failure = "negotiate"
+        elif body.startswith('Authenticated using "') and "partial success" in body:
+            found = re.match(r'Authenticated using "([^"]+)"', body)
+            self.partial.append(found.group(1) if found else "?")
+            if self.current is not None:
+                self.current.accepted = True
+                self.partial_key = self.current
+                self.current = None
+        elif body.startswith("Authentications that can continue: ") and self.partial:
+            self.wanted = body.split(": ", 1)[1].split(",")
+            trace.begin("authentication")
+            self._close(False)
         elif body.startswith("Authentications that can continue: "):
             if not trace.auth_methods:
                 trace.auth_methods = body.split(": ", 1)[1].split(",")
@@ -141,13 +178,17 @@ class _Reader:
                 self.current, self.began = record, time.monotonic()
         elif body.startswith("Server accepts key: ") and self.current is not None:
             self.current.accepted = True
-        elif body.startswith("Next authentication method: password"):
+        elif body.startswith(
+            ("Next authentication method: password", "Next authentication method: keyboard")
+        ):
             trace.password_tried = True
         elif body.startswith("Authenticated to ") and self.proxied and "(via proxy)" not in body:
             # the ProxyJump host's login (its ssh shares our stderr): what it offered and was
             # told is not about the target, whose own login comes next
             trace.offered, trace.auth_methods, trace.attempts = [], [], []
             trace.auth_method, self.current = None, None
+            self.jump_done = True
+            trace.server_version = None  # the target's own greeting comes next
         elif body.startswith("Authenticated to "):
             found = re.search(r'using "([^"]+)"', body)
             trace.auth_method = found.group(1) if found else trace.auth_method
@@ -225,7 +266,12 @@ class _Reader:
             return asyncssh.HostKeyNotVerifiable("Host key verification failed")
         if failure == "auth":
             for record in self.trace.offered:
-                if record.accepted and not record.used and record.problem is None:
+                if (
+                    record.accepted
+                    and not record.used
+                    and record.problem is None
+                    and _encrypted(record.path)
+                ):
                     record.problem = "wrong-passphrase" if self.asked else "needs-passphrase"
             return asyncssh.PermissionDenied("Permission denied")
         if failure == "disconnect" and self.disconnect is not None:
@@ -233,6 +279,20 @@ class _Reader:
         if failure == "not-ssh":
             return asyncssh.ProtocolError("not an SSH server")
         return asyncssh.ConnectionLost("Connection closed")
+
+
+def _encrypted(path: str | None) -> bool:
+    """Is this key file encrypted? A key the server took and ssh could not sign with is; an
+    unencrypted one was signed with and refused after (PermitRootLogin no, an expired account).
+    """
+    if path is None:
+        return False  # an agent key: the agent signs
+    from tui.core.private import inspect_private_key, read_private_key_text
+
+    try:
+        return inspect_private_key(read_private_key_text(Path(path))).encrypted
+    except Exception:  # noqa: BLE001 - unreadable or not a private key: assume ssh could not
+        return True
 
 
 async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
@@ -245,6 +305,7 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
         connect.target.user,
     )
     trace.add_secret(connect.passphrase)
+    trace.add_secret(connect.password)
     reader = _Reader(trace)
     reader.proxied = resolve_config(connect).proxied
     home = Path.home()
@@ -256,8 +317,16 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
     }
     config = connect.config_file or home / ".ssh" / "config"
     text = None
-    if config.is_file() and passwd_home().resolve() != home.resolve():
+    if config.is_file() and (reader.proxied or passwd_home().resolve() != home.resolve()):
         text = rehomed_config(config, home)
+    if text is not None and reader.proxied:
+        # the ssh that ProxyJump starts never sees our -o options, only the config: the jump
+        # host's key is checked with the same rule (--accept-new applies to it) and, unless a
+        # secret is to be given, nothing is asked
+        accept = connect.accept_new or resolve_config(connect).accept_new
+        text += f"  StrictHostKeyChecking {'accept-new' if accept else 'yes'}\n"
+        if connect.passphrase is None and connect.password is None:
+            text += "  BatchMode yes\n"
     with tempfile.TemporaryDirectory(prefix="sshdeck-config-") as scratch:
         copy = None
         if text is not None:
@@ -266,7 +335,7 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
             reader.renamed = (str(copy), str(config))
         args = ssh_command(connect, options.command, copy)
         trace.begin("resolve")
-        with Askpass(connect.passphrase) as env:
+        with Askpass(connect.passphrase, connect.password) as env:
             return await _run(args, env, trace, reader, connect, options)
 
 
@@ -335,13 +404,37 @@ async def _run(
         )
         result.exit_status, result.stdout = status, out
         result.stderr = "".join(text + "\n" for text in reader.remote_stderr)
+        said = out + result.stderr
+        if (options.command is None and status != 0) or NOLOGIN in said:
+            outcome, diagnosis, fix = session_failed(
+                str(trace.host), str(trace.user), status, said, options.command
+            )
+            result.ok, result.outcome = False, outcome
+            result.diagnosis, result.fix = _sentence(diagnosis), _sentence(fix)
         trace.line(0, result.diagnosis)
         result.lines = list(trace.lines)
         return result
     if reader.failure == "host-key" and trace.host_key_status == "unknown" and not reader.proxied:
         await _show_unknown_key(trace)
     stage = trace.fail_open_stage()
-    outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
+    parsed = parse_unable(reader.unable) if reader.unable else None
+    if reader.failure == "negotiate" and parsed is not None:
+        outcome, diagnosis, fix = no_common_algorithm(*parsed, connect.target.host)
+        if reader.proxied and not reader.jump_done and reader.jump_host:
+            diagnosis = f"The jump host {reader.jump_host} (ProxyJump) failed: {diagnosis}"
+    elif reader.failure == "auth" and reader.partial:
+        name = reader.partial_key.name if reader.partial_key else None
+        outcome, diagnosis, fix = auth_partial(
+            str(trace.host), str(trace.user), reader.partial, name, reader.wanted
+        )
+    elif reader.proxied and not reader.jump_done and reader.jump_host:
+        # the ssh that ProxyJump started failed: the jump host, not the target, is at fault
+        target_host = trace.host
+        trace.host = f"the jump host {reader.jump_host} (ProxyJump)"
+        outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
+        trace.host = target_host
+    else:
+        outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
     trace.line(0, f"{diagnosis}: {fix}.")
     result = result_from_trace(
         trace, target, outcome, _sentence(diagnosis), _sentence(fix), "openssh"

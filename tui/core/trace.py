@@ -111,6 +111,8 @@ class Trace:
     lines: list[TranscriptLine] = field(default_factory=list)
     _secrets: list[str] = field(default_factory=list, repr=False)
     _stage_started: dict[str, float] = field(default_factory=dict, repr=False)
+    #: an auth refusal's possible causes, ranked (tui.core.refusal.Cause), set by the diagnosis
+    causes: list[Any] = field(default_factory=list)
 
     def add_secret(self, secret: str | None) -> None:
         if secret and secret not in self._secrets:
