@@ -39,6 +39,7 @@ t0 = time.perf_counter()
 from tui.core.connect import ConnectOptions, parse_target
 from tui.core.probe import ProbeOptions, run_probe
 from tui.core.trace import TranscriptLine
+imported = time.perf_counter() - t0
 marks = {}
 def sink(event):
     if isinstance(event, TranscriptLine):
@@ -49,7 +50,7 @@ def sink(event):
 target, port, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 options = ConnectOptions(target=parse_target(target), port=port, identities=(Path(key),))
 result = asyncio.run(run_probe(ProbeOptions(connect=options), sink))
-print(marks.get("any", float("nan")), marks.get("v", float("nan")), result.outcome)
+print(marks.get("any", float("nan")), marks.get("v", float("nan")), imported, result.outcome)
 """
 
 
@@ -128,19 +129,20 @@ def main() -> None:
         firsts = []
         for _ in range(ROUNDS):
             out = subprocess.run(probe, capture_output=True, text=True, env=env | repo, timeout=60)
-            any_line, v_line, outcome = out.stdout.split()
+            any_line, v_line, imports, outcome = out.stdout.split()
             if outcome != "ok":
                 raise SystemExit(f"probe failed: {out.stdout} {out.stderr}")
-            firsts.append((float(any_line), float(v_line)))
+            firsts.append((float(any_line), float(v_line), float(imports)))
         first_any = statistics.median(f[0] for f in firsts)
         first_v = statistics.median(f[1] for f in firsts)
+        import_time = statistics.median(f[2] for f in firsts)
         ours, _ = commands(server.port)
         cli_first = statistics.median(
             first_stderr_line([*ours[:-1], "-v"], env) for _ in range(ROUNDS)
         )
         print(f"first transcript line after 'enter' (fresh interpreter, probe import included):"
               f" {first_any * 1000:.1f} ms (any level), {first_v * 1000:.1f} ms (-v level);"
-              f" target 100 ms")  # fmt: skip
+              f" target 100 ms; of which importing the probe {import_time * 1000:.1f} ms")  # fmt: skip
         print(f"first stderr line of 'sshdeck test -v' from process start: {cli_first * 1000:.1f}"
               " ms (interpreter start and imports included)")  # fmt: skip
     finally:
