@@ -5,7 +5,7 @@ config, users made once) and a client side written into the test's HOME (keys, a
 ``~/.ssh/config``, known_hosts). Each runs twice:
 
 1. ``ssh -vvv -o BatchMode=yes`` (the oracle; ``-F`` a copy of the test's config followed by
-   ``/etc/ssh/ssh_config``, its own copy of known_hosts; a password or passphrase reaches it
+   ``/etc/ssh/ssh_config``, its own copy of known_hosts, both in ``~/ssh-oracle``; a password or passphrase reaches it
    through ``SSH_ASKPASS`` with ``SSH_ASKPASS_REQUIRE=force``, BatchMode off). Its exit code and
    stderr lines are mapped to an outcome code (``ssh_outcome``), which must be the outcome
    written down for the scenario: the scenario describes what ssh really does.
@@ -409,6 +409,7 @@ SCENARIOS = [
         Outcome.HOST_KEY_UNKNOWN,
         known="unknown",
         cause=(r"127\.0\.0\.1",),
+        never=(r"has changed|REMOTE HOST IDENTIFICATION",),
         engines=BOTH,
         check=_fingerprint_shown,
     ),
@@ -610,9 +611,7 @@ def _host_line(name: str, blob_line: str) -> str:
     return f"{name} {kind} {blob}\n"
 
 
-def prepare(
-    scenario: Scenario, lab: Lab, home: Path, tmp_path: Path, request: pytest.FixtureRequest
-) -> World:
+def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureRequest) -> World:
     server = lab.server(scenario.server)
     if scenario.role == "root":
         user = "root"
@@ -678,7 +677,7 @@ def prepare(
             subprocess.run(["ssh-keygen", "-H", "-f", str(known)], check=True, capture_output=True)
             known.with_name("known_hosts.old").unlink()
             assert known.read_text().startswith("|1|")
-    oracle = tmp_path / "oracle"
+    oracle = home / "ssh-oracle"  # ssh's own config and known_hosts, beside sshdeck's ~/.ssh
     oracle.mkdir()
     oracle_known = oracle / "known_hosts"
     if known.exists():
@@ -804,11 +803,10 @@ def test_scenario(
     engine: str,
     matrix_lab: Lab,
     isolated_home: Path,
-    tmp_path: Path,
     run_cli: RunCli,
     request: pytest.FixtureRequest,
 ) -> None:
-    world = prepare(scenario, matrix_lab, isolated_home, tmp_path, request)
+    world = prepare(scenario, matrix_lab, isolated_home, request)
     ssh = run_ssh(scenario, world)
     assert ssh_outcome(ssh, world) == scenario.expect, (
         f"ssh itself (exit {ssh.returncode}) does not give {scenario.expect}:\n{_tail(ssh.stderr)}"
