@@ -148,6 +148,13 @@ def _fingerprint_shown(world: World, doc: dict[str, Any], result: Any, ssh: Any)
     assert doc["host_key_status"] == "unknown" and doc["offered_keys"] == []
 
 
+def _host_key_type(kind: str) -> Callable[..., None]:
+    def check(world: World, doc: dict[str, Any], result: Any, ssh: Any) -> None:
+        assert doc["host_key"]["type"] == kind and doc["host_key_status"] == "known"
+
+    return check
+
+
 def _accepted(key: str) -> Callable[..., None]:
     def check(world: World, doc: dict[str, Any], result: Any, ssh: Any) -> None:
         assert doc["accepted_key"] == str(world.keys[key])
@@ -395,6 +402,24 @@ SCENARIOS = [
         engines=BOTH,
     ),
     Scenario(
+        "certificate-not-yet-valid",
+        Outcome.CERTIFICATE_INVALID,
+        role="cert",
+        keys=("certkey",),
+        cert="not-yet-valid",
+        cause=(r"not yet valid",),
+        never=FALSE_NOT_AUTHORIZED,
+    ),
+    Scenario(
+        "certificate-file-from-config",
+        Outcome.OK,
+        role="cert",
+        keys=(),
+        cert="valid",
+        config=BOX.replace("key_good", "key_certkey") + "  CertificateFile {cert}\n",
+        target="box",
+    ),
+    Scenario(
         "certificate-wrong-principal",
         Outcome.CERTIFICATE_INVALID,
         role="cert",
@@ -445,6 +470,15 @@ SCENARIOS = [
         cause=(r"changed|REMOTE HOST IDENTIFICATION",),
     ),
     Scenario("rsa-only-server", Outcome.OK, server="rsa-only"),
+    # ssh puts the known key type first, so the server shows the key known_hosts has
+    Scenario(
+        "two-host-keys-known-by-rsa-only",
+        Outcome.OK,
+        server="two-host-keys",
+        known="rsa-only-known",
+        engines=BOTH,
+        check=_host_key_type("ssh-rsa"),
+    ),
     Scenario("ecdsa-only-server", Outcome.OK, server="ecdsa-only"),
     Scenario(
         "ecdsa-only-server-known-as-ed25519-accept-new",
@@ -586,6 +620,7 @@ class World:
     env: dict[str, str]
     secret: str | None
     jump: SshdServer | None = None
+    cert: Path | None = None
 
     @property
     def known_name(self) -> str:
@@ -621,7 +656,12 @@ def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureReq
         user = lab.user(scenario.role)
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    names = set(scenario.keys) | set(scenario.agent) | {"good"}
+    names = (
+        set(scenario.keys)
+        | set(scenario.agent)
+        | {"good"}
+        | ({"certkey"} if scenario.cert else set())
+    )
     keys: dict[str, Path] = {}
     for name in sorted(names):
         source = lab.key(name)
@@ -631,10 +671,15 @@ def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureReq
         target.write_bytes(source.read_bytes())
         os.chmod(target, scenario.key_mode if name in scenario.keys else 0o600)
         keys[name] = target
+    cert = None
     if scenario.cert:
         principal = "someone-else" if scenario.cert == "principal" else user
-        validity = "20200101:20200102" if scenario.cert == "expired" else "-5m:+1h"
-        _sign(lab, keys["certkey"].with_suffix(".pub"), principal, validity)
+        validity = {"expired": "20200101:20200102", "not-yet-valid": "+1d:+2d"}
+        cert = _sign(lab, keys["certkey"].with_suffix(".pub"), principal,
+                     validity.get(scenario.cert, "-5m:+1h"))  # fmt: skip
+        if scenario.config and "{cert}" in scenario.config:  # named by CertificateFile
+            (ssh_dir / "certs").mkdir()
+            cert = cert.rename(ssh_dir / "certs" / "login-cert.pub")
     if scenario.agent:
         agent = request.getfixturevalue("ssh_agent")
         for name in scenario.agent:
@@ -647,6 +692,7 @@ def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureReq
         "home": home,
         "jport": jump.port if jump else "",
         "juser": lab.user("plain"),
+        "cert": cert,
         **{f"key_{name}": path for name, path in keys.items()},
     }
     config_text = ""
@@ -667,6 +713,11 @@ def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureReq
         "changed-type": _host_line(name, stranger),
         "hashed-changed": _host_line(name, stranger),
         "jump-unknown": server.known_hosts_line() + "\n",
+        "rsa-only-known": _host_line(
+            name, (server.host_key_path.parent / "ssh_host_rsa_key.pub").read_text()
+        )
+        if scenario.known == "rsa-only-known"
+        else "",
         "unknown": "",
     }[scenario.known]
     if jump is not None and scenario.known == "known":
@@ -715,8 +766,9 @@ def prepare(scenario: Scenario, lab: Lab, home: Path, request: pytest.FixtureReq
         args += ["-o", option]
     args.append(scenario.target.format(**fields))
     return World(
-        lab, server, user, home, keys, args, known, oracle_known, oracle_config, env, secret, jump
-    )
+        lab, server, user, home, keys, args, known, oracle_known, oracle_config, env, secret, jump,
+        cert,
+    )  # fmt: skip
 
 
 def run_ssh(scenario: Scenario, world: World) -> subprocess.CompletedProcess[str]:
@@ -741,6 +793,8 @@ def _certificate_problem(cert: Path, user: str) -> str | None:
     valid = re.search(r"Valid: from (\S+) to (\S+)", text)
     if valid and datetime.fromisoformat(valid.group(2)) < datetime.now():
         return "expired"
+    if valid and datetime.fromisoformat(valid.group(1)) > datetime.now():
+        return "not yet valid"
     principals = text.split("Principals:")[1].split("Critical Options:")[0].split()
     if user not in principals:
         return "principal"
@@ -772,10 +826,9 @@ def ssh_outcome(ssh: subprocess.CompletedProcess[str], world: World) -> Outcome:
     )
     if refused and unsigned:
         return Outcome.KEY_NEEDS_PASSPHRASE  # accepted, but BatchMode could not unlock it
-    cert = world.keys.get("certkey")
     problem = None
-    if refused and cert is not None and "-CERT SHA256:" in err:  # ssh offered the certificate
-        problem = _certificate_problem(cert.with_name("certkey-cert.pub"), world.user)
+    if refused and world.cert is not None and "-CERT SHA256:" in err:  # ssh offered it
+        problem = _certificate_problem(world.cert, world.user)
     if problem is not None:
         return Outcome.CERTIFICATE_INVALID
     if refused:
