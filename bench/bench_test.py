@@ -124,6 +124,11 @@ def main() -> None:
             print(f"ratio targets: loopback {direct:.2f}x (<= 1.5x), 50 ms RTT {delayed:.2f}x"
                   " (<= 1.2x)")  # fmt: skip
 
+        startup = statistics.median(
+            timed([*sshdeck_command(), "test", "--help"], env) for _ in range(ROUNDS)
+        )
+        print(f"of which process start and imports (sshdeck test --help): {startup * 1000:.1f} ms")
+
         probe = [sys.executable, "-c", FIRST_LINE, target, str(server.port), str(key)]
         repo = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         firsts = []
