@@ -245,6 +245,7 @@ def test_user_certificate_valid_expired_and_wrong_principal(
     cases = (
         (test_user.name, "20200101:20200201", "expired"),
         ("someone-else", "-5m:+1h", "name is not a listed principal"),
+        (test_user.name, "+1d:+2d", "not yet valid"),
     )
     for principals, validity, problem in cases:
         user_ca.sign(key.with_name("id_ed25519.pub"), principals, validity)
@@ -257,6 +258,12 @@ def test_user_certificate_valid_expired_and_wrong_principal(
         assert document["outcome"] == "certificate-invalid"
         assert problem in document["diagnosis"]
         assert any(problem in p for p in document["certificate_problems"])
+    # CertificateFile: offered first, with the key that certifies it; no KEY-cert.pub needed
+    cert = user_ca.sign(key.with_name("id_ed25519.pub"), test_user.name)
+    named = cert.rename(ssh_dir / "named-cert.pub")
+    by_option = run_cli("test", target, "-o", f"CertificateFile={named}", "--json")
+    assert by_option.returncode == 0, by_option.stderr
+    assert report(by_option)["offered_keys"][0]["path"] == str(named)
 
 
 def test_proxy_jump_host_key_is_checked_and_named(
@@ -305,6 +312,19 @@ def test_banner_control_characters_are_shown_escaped(
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "Welcome \\033]52;c;cHduZWQ=\\007 friend" in result.stderr
+    # remote stderr too (the text output); --json keeps the exact bytes
+    target = f"{test_user.name}@127.0.0.1:{server.port}"
+    said = run_cli("test", target, "--", "printf", "'\\033[31mred\\n'", ">&2")
+    assert said.returncode == 0 and "\\033[31mred" in said.stderr and "\x1b" not in said.stderr
+    exact = report(run_cli("test", target, "--json", "--", "printf", "'\\033[31mred'", ">&2"))
+    assert exact["stderr"] == "\x1b[31mred"
+    # a key file name and an agent-less comment with control characters, as ssh -v shows them
+    evil = make_key(ssh_dir / "evil\x1b[2Jkey")
+    test_user.authorize(pub(evil))
+    named = run_cli("test", target, "-i", str(evil), "-v", "--json")
+    assert named.returncode == 0, named.stderr
+    assert "\x1b" not in named.stderr and "evil\\033[2Jkey" in named.stderr
+    assert report(named)["accepted_key"] == str(evil)  # JSON: the exact name
 
 
 def test_ssh_options_apply_first_value_wins_and_unknown_ones_are_usage_errors(
@@ -317,6 +337,17 @@ def test_ssh_options_apply_first_value_wins_and_unknown_ones_are_usage_errors(
     args = ("-o", f"User={test_user.name}", "-o", "User=nobody-else", "-o", f"Port={server.port}")
     result = run_cli("test", "127.0.0.1", *args, "--json")
     assert result.returncode == 0, result.stderr
+    # PubkeyAcceptedAlgorithms on the client: the ed25519 key is not offered at all, as with ssh
+    rsa_only = run_cli("test", "127.0.0.1", *args, "-o", "PubkeyAcceptedAlgorithms=rsa-sha2-512",
+                       "--json", "-v")  # fmt: skip
+    assert rsa_only.returncode == 255
+    assert report(rsa_only)["offered_keys"] == []
+    assert "is not in PubkeyAcceptedAlgorithms" in rsa_only.stderr
+    # BatchMode: the password given is never sent (ssh turns password logins off)
+    batch = run_cli("test", "127.0.0.1", *args, "-o", "BatchMode=yes", "-o",
+                    "IdentityFile=/nonexistent", "-o", "IdentitiesOnly=yes", "--password-stdin",
+                    "--json", input=test_user.password + "\n")  # fmt: skip
+    assert batch.returncode == 255 and report(batch)["auth_method"] != "password"
     refused = run_cli("test", "127.0.0.1", "-o", "ForwardX11=yes")
     assert refused.returncode == 2 and "ForwardX11" in refused.stderr
     empty = run_cli("test", "127.0.0.1", "-o", "User=")

@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.connect import ConnectOptions, InvalidTarget, parse_target, resolve_config
     from tui.core.outcomes import Outcome
     from tui.core.probe import ProbeOptions, run_probe, save_transcript
+    from tui.core.text import visible
     from tui.core.trace import TranscriptLine
 
     command = _reparse(args)
@@ -218,8 +219,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if result.stdout:
             sys.stdout.write(result.stdout)
-        if result.stderr:
-            sys.stderr.write(result.stderr)
+        if result.stderr:  # remote stderr shown as ssh shows untrusted text: \033, not ESC
+            sys.stderr.write(visible(result.stderr, multiline=True))
     if result.outcome == Outcome.SESSION_FAILED and result.exit_status is not None:
         return result.exit_status  # like ssh: the status of the session that failed
     if not result.ok:

@@ -166,6 +166,7 @@ class Resolved:
     macs: str | None = None
     pubkey_algorithms: str | None = None  # PubkeyAcceptedAlgorithms, as written
     host_key_alias: str | None = None
+    batch_mode: bool = False  # BatchMode yes: never ask, no password or keyboard-interactive
 
 
 #: read after ~/.ssh/config, as ssh does (``-F`` replaces both)
@@ -293,7 +294,9 @@ class _ConfigFiles:
             self.temp = None
 
 
-def _load(paths: list[str], host: str, port: int | None, user: str | None) -> Any:
+def _load(
+    paths: list[str], host: str, port: int | None, user: str | None, temp: str | None = None
+) -> Any:
     import getpass
 
     import asyncssh
@@ -308,7 +311,11 @@ def _load(paths: list[str], host: str, port: int | None, user: str | None) -> An
             user or (), host, port or (),
         )  # fmt: skip
     except asyncssh.ConfigParseError as exc:
-        raise InvalidArgument(f"The ssh config file is invalid ({exc}); fix that line.") from None
+        text = str(exc)
+        if temp is not None and temp in text:  # an -o option: say so, not the temporary file
+            detail = text.replace(temp, "-o").replace(" line ", " option ")
+            raise InvalidArgument(f"An -o option is invalid ({detail}); fix it.") from None
+        raise InvalidArgument(f"The ssh config file is invalid ({text}); fix that line.") from None
     except OSError as exc:
         raise InvalidArgument(f"Cannot read the ssh config ({exc.strerror}).") from None
 
@@ -323,7 +330,8 @@ def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
     import getpass
 
     explicit_port = options.port or options.target.port
-    config: Any = _load(files.paths, options.target.host, explicit_port, options.target.user)
+    temp = str(files.temp) if files.temp is not None else None
+    config: Any = _load(files.paths, options.target.host, explicit_port, options.target.user, temp)
     host = str(config.get("Hostname") or options.target.host)
     port = int(config.get("Port") or DEFAULT_PORT)
     try:
@@ -378,6 +386,7 @@ def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
         macs=text("MACs"),
         pubkey_algorithms=text("PubkeyAcceptedAlgorithms"),
         host_key_alias=text("HostKeyAlias"),
+        batch_mode=bool(config.get("BatchMode", False)),
     )
 
 
@@ -499,14 +508,15 @@ async def _open(
                 finally:
                     deadline.reschedule(loop.time() + options.timeout)
 
+            batch = resolved.batch_mode  # like ssh: BatchMode asks nothing and sends no password
             client = _make_client(
                 trace,
                 offer,
                 options.passphrase,
-                ask if options.ask_passphrase else None,
+                ask if options.ask_passphrase and not batch else None,
                 relay,
-                options.password,
-                ask_pw if options.ask_password else None,
+                None if batch else options.password,
+                ask_pw if options.ask_password and not batch else None,
             )
             check_name = resolved.host_key_alias or host
             client.check = (

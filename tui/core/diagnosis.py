@@ -133,25 +133,26 @@ def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | N
     if found is None:
         return None
     line = found.fix_line()
-    trace.line(0, visible(found.message(host, port)))
     return (
         Outcome.NO_COMMON_ALGORITHM,
         visible(found.message(host, port)),
-        f"the server offers only old algorithms: add the line `{line}` under `Host {host}` in "
-        f"~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, update the "
-        "server's sshd so it offers current ones",
+        f"no {found.words} is allowed by both sides: add the line `{line}` under "
+        f"`Host {host}` in ~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, "
+        "update the server's sshd so it offers a current one",
     )
 
 
 def _partial(trace: Trace, host: str) -> tuple[str, str, str]:
     """AuthenticationMethods a,b: the first method passed, the next one was not given."""
     done = " and ".join(trace.partial_success)
-    wanted = _methods([m for m in trace.auth_methods_after_partial or trace.auth_methods])
+    still = trace.auth_methods_after_partial or trace.auth_methods
+    words = {"password": "a password", "keyboard-interactive": "keyboard-interactive answers"}
+    wanted = " or ".join(words.get(m, m) for m in still) or "another method"
     key = next((k for k in trace.offered if k.partial), None)
     what = (
-        f"your key {key.name} was accepted"
+        f"Your key {key.name} was accepted"
         if key and done == "publickey"
-        else (f"{done} was accepted")
+        else f"The server accepted {done}"
     )
     tried = " (the password given was refused)" if trace.password_tried else ""
     return (

@@ -222,7 +222,7 @@ async def run_probe(
             target,
             Outcome.SESSION_FAILED,
             f"Logged in to {trace.host} as {trace.user}, but the session {how} with exit status "
-            f"{status}{shown} (what `ssh {target} true` gives).",
+            f"{status}{shown} (what `ssh {_ssh_command_hint(connect, trace, None)} true` gives).",
             _session_fix(message),
             "asyncssh",
         )
