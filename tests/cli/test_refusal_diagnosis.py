@@ -100,6 +100,8 @@ def test_a_look_names_the_one_cause(
         assert doc["inspection"]["login"] is True, (case, doc["diagnosis"])
         assert [c["code"] for c in doc["causes"]] == [TRUE_CAUSE[case]], (case, doc["diagnosis"])
         assert doc["causes"][0]["confirmed"] is True
+        if case == "denied":  # the sshd log lines of the attempt were read too, escaped
+            assert any("listed in DenyUsers" in line for line in doc["inspection"]["log"])
         assert rs.inspector.password not in done.stdout + done.stderr
         assert doc["diagnosis"] in done.stderr.replace("\n", " ") or doc["fix"]
     assert _snapshot(rs) == before  # read-only: nothing on the server changed
@@ -129,6 +131,12 @@ def test_a_look_says_what_to_fix(refusing_server: RefusingServer, run_cli: RunCl
     assert doc["inspection"]["privileged"] is False
     assert doc["causes"][0]["code"] == "key-not-authorized"
     assert str(missing.home / ".ssh" / "authorized_keys") in doc["diagnosis"]
+    # without root, AuthorizedKeysFile and StrictModes are sshd's defaults, not facts read
+    assert doc["causes"][0]["confirmed"] is False and len(doc["causes"]) > 1
+    doc, _ = _test(run_cli, rs, "group-writable", "--inspect-with-password",
+                   input=gw.password + "\n")  # fmt: skip
+    assert doc["causes"][0]["code"] == "strict-modes" and not doc["causes"][0]["confirmed"]
+    assert "if StrictModes is on" in doc["diagnosis"]
 
 
 def test_a_wrong_inspection_password_keeps_the_ranking(
@@ -169,3 +177,51 @@ def test_a_look_shows_hostile_file_text_escaped(
     assert [c["code"] for c in doc["causes"]] == ["key-options"]
     assert "10.9.9.9" in doc["diagnosis"] and "\\033]52" in doc["diagnosis"]
     assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stderr
+
+
+def test_a_look_with_another_key(
+    refusing_server: RefusingServer, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """--inspect-with KEY: the inspector's own key, no password anywhere."""
+    rs = refusing_server
+    key = tmp_path / "inspector_key"
+    made = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
+                          capture_output=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0
+    ssh_dir = rs.inspector.home / ".ssh"
+    ssh_dir.mkdir(mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
+    os.chmod(ssh_dir / "authorized_keys", 0o600)
+    doc, _ = _test(run_cli, rs, "not-allowed", "--engine", "openssh", "--inspect-with",
+                   str(key), "--inspect-user", rs.inspector.name)  # fmt: skip
+    assert doc["inspection"]["with"] == "key" and doc["inspection"]["privileged"] is True
+    assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
+    assert "not listed in AllowUsers" in doc["diagnosis"]
+
+
+def test_a_look_at_a_user_that_does_not_exist(
+    refusing_server: RefusingServer, run_cli: RunCli
+) -> None:
+    rs = refusing_server
+    done = run_cli(
+        "test", "nosuchsdkuser@127.0.0.1", "-p", str(rs.server.port), "-i", str(rs.keys["missing"]),
+        "-o", f"UserKnownHostsFile={rs.known_hosts}", "--json", "--inspect-with-password",
+        "--inspect-user", rs.inspector.name, input=rs.inspector.password + "\n",
+    )  # fmt: skip
+    doc = json.loads(done.stdout)
+    assert doc["outcome"] == "auth-failed"
+    assert [c["code"] for c in doc["causes"]] == ["account-not-allowed"]
+    assert "there is no user nosuchsdkuser" in doc["diagnosis"]
+    assert "Invalid user nosuchsdkuser" in rs.server.log_text()
+
+
+def test_a_look_that_cannot_run_commands_claims_nothing(
+    refusing_server: RefusingServer, run_cli: RunCli
+) -> None:
+    rs = refusing_server
+    user = rs.users["missing"]
+    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", user.name], check=True, timeout=30)
+    doc, _ = _test(run_cli, rs, "missing", "--inspect-with-password", input=user.password + "\n")
+    assert doc["inspection"]["login"] is True and doc["inspection"]["cause"] is None
+    assert "could not be run" in doc["diagnosis"]
+    assert len(doc["causes"]) > 1 and not any(c["confirmed"] for c in doc["causes"])

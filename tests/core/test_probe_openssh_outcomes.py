@@ -163,4 +163,33 @@ def test_proxyjump_names_the_unknown_jump_host(
     trusted = _probe(ConnectOptions(target=Target(None, "far", None), use_agent=False,
                                     timeout=15, accept_new=True))  # fmt: skip
     assert trusted.outcome == "ok", trusted.diagnosis
-    assert f"[127.0.0.1]:{jump.port}" in known.read_text()
+    # the jump host's key was added (hashed or not, as /etc/ssh/ssh_config says)
+    assert ssh_keygen("-F", f"[127.0.0.1]:{jump.port}", "-f", str(known)).returncode == 0
+
+
+def test_certificates_checked_as_sshd_checks_them(
+    sshd_factory: Callable[..., SshdServer], test_user: TestUser, ssh_dir: Path, tmp_path: Path
+) -> None:
+    ca = _key(tmp_path / "ca")
+    server = sshd_factory(extra_config=f"TrustedUserCAKeys {ca.with_suffix('.pub')}")
+    known = ssh_dir / "known_hosts"
+    known.write_text(server.known_hosts_line() + "\n")
+    test_user.authorize(_key(tmp_path / "unrelated").with_suffix(".pub").read_text())
+    cases = {
+        "valid": (test_user.name, "-1d:+1d", "ok"),
+        "expired": (test_user.name, "20200101:20200102", "certificate-invalid"),
+        "principal": ("someone-else", "-1d:+1d", "certificate-invalid"),
+    }
+    for name, (principal, validity, outcome) in cases.items():
+        key = _key(ssh_dir / f"id_{name}")
+        signed = ssh_keygen("-q", "-s", str(ca), "-I", name, "-n", principal, "-V", validity,
+                            str(key.with_suffix(".pub")))  # fmt: skip
+        assert signed.returncode == 0, signed.stderr
+        real = _ssh(server, test_user, key, "-o", f"UserKnownHostsFile={known}")
+        assert real.returncode == (0 if outcome == "ok" else 255), real.stderr
+        result = _probe(_options(test_user, server, key))
+        assert result.outcome == outcome, (name, result.diagnosis)
+        if name == "expired":
+            assert "expired" in result.diagnosis
+        if name == "principal":
+            assert "not a listed principal" in result.diagnosis

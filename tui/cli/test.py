@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.cli import inspect as inspect_cli
+from tui.cli import inspection as inspect_cli
 from tui.cli.common import print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument
 

@@ -125,6 +125,7 @@ async def inspect_refusal(result: Any, connect: Any, request: InspectRequest) ->
         )  # fmt: skip
     facts.update(_public_facts(account, config, first))
     facts["client_addr"] = facts_addr
+    facts["commands_ran"] = "id" in first and "log" in second
     return _verdict(result, user, account, config, files, second, facts)
 
 
@@ -171,7 +172,7 @@ def _first_script(user: str, spec: str, port: int, marker: str) -> str:
     return f"""set -f; export LC_ALL=C
 s() {{ printf '%s %s\\n' {m} "$1"; }}
 s id; id -u
-s passwd; getent passwd {u}
+s passwd; getent passwd {u}; echo "getent=$?"
 s groups; id -Gn {u} 2>/dev/null
 s gids; id -G {u} 2>/dev/null; id -g {u} 2>/dev/null
 cfg=/etc/ssh/sshd_config; log=; prev=
@@ -215,8 +216,11 @@ def _second_script(files: list[str], log: str, marker: str) -> str:
 
 
 def _account(first: dict[str, str], user: str) -> dict[str, Any]:
-    account: dict[str, Any] = {"exists": False}
-    entry = first.get("passwd", "").strip().split(":")
+    account: dict[str, Any] = {"exists": None}  # None: could not tell
+    passwd = first.get("passwd", "").strip().splitlines()
+    if passwd and passwd[-1] == "getent=2":  # getent's "key not found"
+        account["exists"] = False
+    entry = passwd[0].split(":") if passwd else []
     if len(entry) >= 7 and entry[0] == user:
         account.update(exists=True, uid=_int(entry[2]), gid=_int(entry[3]), home=entry[5],
                        shell=entry[6])  # fmt: skip
@@ -409,9 +413,13 @@ def _verdict(
     wanted = {k.sha256 for k in offered}
     log = _log_lines(second.get("log", ""), user, files)
     facts["log"] = log
-    if not account.get("exists"):
+    if not facts.get("commands_ran"):
+        return _unknown(f"commands could not be run as {facts.get('as')} (its shell?)", facts)
+    if account.get("exists") is False:
         return _found("account-not-allowed", f"there is no user {user} on the server",
                       "check the user name (user@host), or create the account", facts)  # fmt: skip
+    if not account.get("home"):
+        return _unknown(f"the account entry of {user} could not be read", facts)
     addr = facts.get("client_addr", "")
     cfg = config or {}
 
@@ -487,14 +495,23 @@ def _verdict(
         what = "it" if entry.path == file else visible(entry.path)
         fix = _strict_fix(entry, file, user, account["uid"])
         because = f"{what} {why.removeprefix('it ')}"
+        if config is None:  # not root: StrictModes is on unless sshd_config turns it off
+            return _found("strict-modes",
+                          f"sshd ignores {visible(file)} if StrictModes is on (the default; "
+                          f"sshd -T needs root) because {because}", fix, facts,
+                          confirmed=False)  # fmt: skip
         return _found("strict-modes",
                       f"sshd ignores {visible(file)} because {because} (StrictModes)", fix,
                       facts)  # fmt: skip
     if found_in is None:
         names = ", ".join(visible(f) for f in files)
+        default = (
+            "" if config is not None else " (the default AuthorizedKeysFile; sshd -T needs root)"
+        )
         return _found("key-not-authorized",
-                      f"the key offered is not in {names}",
-                      "add it: sshdeck copy-id (or the upload screen)", facts)  # fmt: skip
+                      f"the key offered is not in {names}{default}",
+                      "add it: sshdeck copy-id (or the upload screen)", facts,
+                      confirmed=config is not None)  # fmt: skip
     options = found_in[1]
     if _from_refuses(options, addr):
         return _found("key-options",
@@ -546,8 +563,11 @@ def _log_lines(text: str, user: str, files: list[str]) -> list[str]:
     return kept[-10:]
 
 
-def _found(code: str, text: str, fix: str, facts: dict[str, Any]) -> Finding:
-    cause = Cause(code, text, fix, confirmed=True)
+def _found(
+    code: str, text: str, fix: str, facts: dict[str, Any], confirmed: bool = True
+) -> Finding:
+    """The cause found; ``confirmed`` False when a setting sshdeck could not read might undo it."""
+    cause = Cause(code, text, fix, confirmed=confirmed)
     facts["cause"] = code
     return Finding(cause, f"Looked on the server as {facts.get('as')}: {text}", fix, facts)
 

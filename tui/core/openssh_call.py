@@ -103,7 +103,9 @@ def ssh_command(
     resolved = resolve_config(options)
     if config_copy is not None:
         config = config_copy
-    args += ["-F", str(config) if config.is_file() else "/dev/null"]
+    if config_copy is not None or options.config_file is not None:
+        args += ["-F", str(config) if config.is_file() else "/dev/null"]
+    # else: ssh reads ~/.ssh/config and /etc/ssh/ssh_config itself, as it always does
     # -o, else the config's UserKnownHostsFile, else HOME's (not the passwd home's)
     args += ["-o", f"UserKnownHostsFile={resolved.known_hosts[0]}"]
     accept = options.accept_new or resolved.accept_new  # never the config's "no": see connect

@@ -26,12 +26,12 @@ from tui.core.connect import ConnectOptions, resolve_config
 from tui.core.identities import DEFAULT_NAMES
 from tui.core.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
 from tui.core.session_outcomes import (
-    NOLOGIN,
     auth_partial,
     no_common_algorithm,
     parse_unable,
     session_failed,
 )
+from tui.core.text import visible
 from tui.core.trace import OfferedKey, Trace
 
 __all__ = ["rehomed_config", "run_openssh", "ssh_command"]
@@ -89,7 +89,7 @@ class _Reader:
         if not text.strip():
             level = self.last_level  # the blank line closing a debug3 channel status block
         self.last_level = level
-        trace.line(level, text)
+        trace.line(level, visible(text))  # ssh escapes most, not bidi or other UTF-8 controls
         body = text[len(match.group(0)) :] if match else text
         if self.proxied and not self.jump_done and body.startswith("Connecting to "):
             # the ssh that ProxyJump starts shares our stderr: this is the jump host
@@ -152,12 +152,15 @@ class _Reader:
         elif body.startswith('Authenticated using "') and "partial success" in body:
             found = re.match(r'Authenticated using "([^"]+)"', body)
             self.partial.append(found.group(1) if found else "?")
+            setattr(trace, "partial_success", list(self.partial))  # noqa: B010 - engine's field
             if self.current is not None:
                 self.current.accepted = True
+                setattr(self.current, "partial", True)  # noqa: B010 - the engine's field
                 self.partial_key = self.current
                 self.current = None
         elif body.startswith("Authentications that can continue: ") and self.partial:
             self.wanted = body.split(": ", 1)[1].split(",")
+            setattr(trace, "auth_methods_after_partial", list(self.wanted))  # noqa: B010
             trace.begin("authentication")
             self._close(False)
         elif body.startswith("Authentications that can continue: "):
@@ -281,6 +284,43 @@ class _Reader:
         return asyncssh.ConnectionLost("Connection closed")
 
 
+def _certificates(trace: Trace) -> tuple[str, str, str] | None:
+    """certificate-invalid when every key refused was a certificate sshd could not accept here
+    (or the key it certifies), checked locally as sshd would; None otherwise."""
+    from tui.core.certificate_local import certificate_problems_from_file
+    from tui.core.outcomes import Outcome
+    from tui.core.text import visible
+
+    certs = [k for k in trace.offered if k.label.endswith("-CERT") and k.path]
+    if not certs:
+        return None
+    problems: list[str] = []
+    for record in certs:
+        base = Path(str(record.path))
+        candidates = [base, Path(f"{base}-cert.pub"), Path(f"{base}.pub")]
+        for candidate in candidates:
+            if not candidate.is_file():
+                continue
+            found = certificate_problems_from_file(candidate, trace.user)
+            if found is None:
+                continue
+            if found:
+                record.problem = "certificate-invalid"
+                problems += [f"{visible(str(candidate))}: {problem}" for problem in found]
+            break
+    certified = {k.sha256 for k in certs if k.problem == "certificate-invalid"}
+    if not problems or any(k.sha256 not in certified for k in trace.offered):
+        return None
+    getattr(trace, "certificate_problems", []).extend(problems)  # the engine's field, if any
+    return (
+        Outcome.CERTIFICATE_INVALID,
+        f"The certificate offered is not valid for this login ({'; '.join(problems)}), so sshd "
+        "refuses it",
+        "ask the certificate authority for a new certificate (valid now, with the login user "
+        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
+    )
+
+
 def _encrypted(path: str | None) -> bool:
     """Is this key file encrypted? A key the server took and ssh could not sign with is; an
     unencrypted one was signed with and refused after (PermitRootLogin no, an expired account).
@@ -327,6 +367,17 @@ async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
         text += f"  StrictHostKeyChecking {'accept-new' if accept else 'yes'}\n"
         if connect.passphrase is None and connect.password is None:
             text += "  BatchMode yes\n"
+    system = Path("/etc/ssh/ssh_config")
+    rehomed = passwd_home().resolve() != home.resolve()
+    if connect.config_file is None and rehomed and text is None:
+        # no user config: ssh's defaults spelled against HOME, then the system's
+        text = (
+            f'Host *\n  UserKnownHostsFile "{home}/.ssh/known_hosts" "{home}/.ssh/known_hosts2"\n'
+        )
+    if connect.config_file is None and text is not None and system.is_file():
+        # without -F, ssh reads /etc/ssh/ssh_config after the user's (Debian's says
+        # HashKnownHosts yes); a copy given with -F would hide it
+        text += f"Include {system}\n"
     with tempfile.TemporaryDirectory(prefix="sshdeck-config-") as scratch:
         copy = None
         if text is not None:
@@ -405,7 +456,7 @@ async def _run(
         result.exit_status, result.stdout = status, out
         result.stderr = "".join(text + "\n" for text in reader.remote_stderr)
         said = out + result.stderr
-        if (options.command is None and status != 0) or NOLOGIN in said:
+        if options.command is None and status != 0:  # as `ssh host true` (the other engine too)
             outcome, diagnosis, fix = session_failed(
                 str(trace.host), str(trace.user), status, said, options.command
             )
@@ -422,6 +473,8 @@ async def _run(
         outcome, diagnosis, fix = no_common_algorithm(*parsed, connect.target.host)
         if reader.proxied and not reader.jump_done and reader.jump_host:
             diagnosis = f"The jump host {reader.jump_host} (ProxyJump) failed: {diagnosis}"
+    elif reader.failure == "auth" and (found := _certificates(trace)) is not None:
+        outcome, diagnosis, fix = found
     elif reader.failure == "auth" and reader.partial:
         name = reader.partial_key.name if reader.partial_key else None
         outcome, diagnosis, fix = auth_partial(
@@ -429,6 +482,7 @@ async def _run(
         )
     elif reader.proxied and not reader.jump_done and reader.jump_host:
         # the ssh that ProxyJump started failed: the jump host, not the target, is at fault
+        setattr(trace, "failed_host", reader.jump_host)  # noqa: B010 - the engine's field
         target_host = trace.host
         trace.host = f"the jump host {reader.jump_host} (ProxyJump)"
         outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)

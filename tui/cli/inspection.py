@@ -92,7 +92,10 @@ def apply(result: Any, connect: Any, request: Any, show: Any) -> None:
     result.diagnosis = _sentence(finding.diagnosis)
     result.fix = _sentence(finding.fix)
     if finding.cause is not None:
-        result.causes = [finding.cause]  # established: the ranking gives way to it
+        rest = [c for c in result.causes if c.code != finding.cause.code]
+        # established: the ranking gives way to it; likely only (a setting it could not read
+        # might undo it): first, before the others
+        result.causes = [finding.cause] + ([] if finding.cause.confirmed else rest)
     line = TranscriptLine(0, f"{finding.diagnosis}: {finding.fix}.")
     result.lines.append(line)
     show(line)
