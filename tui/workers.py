@@ -107,7 +107,7 @@ def work(
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Worker[Any]]:
         wrapped = reported(func)
-        return textual_work(  # type: ignore[no-any-return,call-overload,return-value]
+        return textual_work(
             wrapped,
             thread=thread,
             exclusive=exclusive,

@@ -112,7 +112,7 @@ def test_rename_failure_midway_rolls_back_to_the_old_pair(
             raise OSError(5, "Input/output error")
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pairwrite.os, "replace", failing_replace)
+    monkeypatch.setattr(pairwrite.os, "replace", failing_replace)  # type: ignore[attr-defined]
     with pytest.raises(SshDeckError):
         from tui.core.keys.generate import change_comment
 
