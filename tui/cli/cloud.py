@@ -18,6 +18,7 @@ from tui.core.errors import InvalidArgument
 from tui.core.text import visible
 
 if TYPE_CHECKING:
+    from tui.core.upload.service import CloudService
     from tui.core.upload.stratos import CloudKey, StratosClient
     from tui.core.upload.zones import Workspace
 
@@ -116,6 +117,14 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_delete)
 
 
+def _service() -> CloudService:
+    """The cloud service of this command, built from the environment as it is now."""
+    from tui.core.settings import Settings
+    from tui.core.upload.service import CloudService
+
+    return CloudService(Settings.from_environment())
+
+
 def _run(
     work: Callable[[StratosClient], Awaitable[int]],
     api_key: str | None = None,
@@ -124,13 +133,13 @@ def _run(
     """Run ``work`` with a client; a missing workspace choice is a usage error (exit 2)."""
     import asyncio
 
-    from tui.core.upload.stratos import StratosClient, load_api_key
     from tui.core.upload.zones import WorkspaceChoiceNeeded
 
-    key = api_key or load_api_key()
+    service = _service()
+    key = api_key or service.find_api_key()[0]
 
     async def main() -> int:
-        async with StratosClient(key, private=private) as client:
+        async with service.client(key, private=private) as client:
             return await work(client)
 
     try:
@@ -141,12 +150,10 @@ def _run(
 
 
 async def _workspace(client: StratosClient, wanted: str | None) -> Workspace:
-    from tui.core.upload.zones import resolve_workspace, save_chosen_workspace
+    """The workspace named (and then remembered), the remembered one or the only one."""
+    from tui.core.upload.service import CloudService
 
-    ws = resolve_workspace(await client.workspaces(), wanted)
-    if wanted:
-        save_chosen_workspace(ws)
-    return ws
+    return await CloudService(client.settings).workspace(client, wanted)
 
 
 # -- login / logout -------------------------------------------------------------------------
@@ -171,7 +178,6 @@ def _read_api_key(from_stdin: bool) -> str:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from tui.core import secrets
     from tui.core.upload.stratos import API_KEY_ENV, CloudError
 
     api_key = _read_api_key(args.api_key_stdin)
@@ -181,8 +187,9 @@ def cmd_login(args: argparse.Namespace) -> int:
         return 0
 
     _run(verify, api_key)
-    if not secrets.store_secret(secrets.API_KEY_NAME, api_key):
-        reason = secrets.keyring_status().reason or "the keyring refused to store it."
+    refused = _service().store_api_key(api_key)
+    if refused is not None:
+        reason = refused or "the keyring refused to store it."
         raise CloudError(
             f"The API key works but was not stored: {reason.rstrip('.')}; "
             f"set {API_KEY_ENV} in your environment instead."
@@ -194,16 +201,14 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    import os
-
-    from tui.core import secrets
     from tui.core.upload.stratos import API_KEY_ENV
 
-    if secrets.delete_secret(secrets.API_KEY_NAME):
+    service = _service()
+    if service.forget_api_key():
         print("Forgot the IBM Cloud API key stored in the keyring.")
     else:
         print("No IBM Cloud API key was stored in the keyring; nothing to forget.")
-    if os.environ.get(API_KEY_ENV):
+    if service.settings.ibmcloud_api_key:
         print(f"{API_KEY_ENV} is still set in this environment and is still used.")
     return 0
 
@@ -216,7 +221,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
     async def work(client: StratosClient) -> int:
         workspaces = await client.workspaces()
-        chosen = load_chosen_workspace()
+        chosen = load_chosen_workspace(client.settings.config_file)
         if args.json:
             print_json(
                 {

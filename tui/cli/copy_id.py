@@ -260,7 +260,9 @@ def _result_line(result: HostResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tui.core.connect.client import ConnectOptions, parse_target
+    from tui.core.settings import Settings
     from tui.core.upload import authorized_keys as ak
+    from tui.core.upload.service import InstallPlan, InstallService
 
     if args.parallel < 1:
         args.parser.error("--parallel must be at least 1")
@@ -340,16 +342,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{finished}/{len(options)}] {_result_line(event.result)}", file=sys.stderr)
         sys.stderr.flush()
 
-    results = asyncio.run(
-        ak.install_many(
-            public_keys,
-            options,
-            parallel=args.parallel,
-            dry_run=args.dry_run,
-            verify_with=ak.default_private_key(public_path) if public_path else None,
-            on_progress=progress,
-        )
+    plan = InstallPlan(
+        tuple(public_keys),
+        tuple(options),
+        dry_run=args.dry_run,
+        verify_with=ak.default_private_key(public_path) if public_path else None,
     )
+    service = InstallService(Settings.from_environment(), parallel=args.parallel)
+    results = asyncio.run(service.run(plan, progress))
     if args.json:
         print_json({"hosts": [r.to_json() for r in results]})
     else:
