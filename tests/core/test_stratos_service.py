@@ -102,3 +102,20 @@ def test_the_upload_key_is_read_with_its_problems(tmp_path: Path) -> None:
     junk.write_text("not a key\n")
     read = service.read_upload_key(junk)
     assert read.public is None and read.error and "\n" not in read.error
+
+
+def test_no_environment_read_in_the_upload_wing() -> None:
+    """Settings reads the environment, in one place; the upload wing and its CLI only get it."""
+    import tui.cli
+    import tui.core.upload
+
+    sources = [
+        *Path(tui.core.upload.__file__).parent.glob("*.py"),
+        *Path(tui.cli.__file__).parent.glob("cloud*.py"),
+        Path(tui.cli.__file__).parent / "copy_id.py",
+    ]
+    assert len(sources) > 10
+    for source in sources:
+        text = source.read_text()
+        for needle in ("os.environ", "getenv(", "/proc/self/environ"):
+            assert needle not in text, f"{source.name} reads the environment ({needle})"

@@ -264,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.upload import authorized_keys as ak
     from tui.core.upload.service import InstallPlan, InstallService
 
+    settings = Settings.from_environment()
     if args.parallel < 1:
         args.parser.error("--parallel must be at least 1")
     if args.port is not None and not 0 < args.port < 65536:
@@ -289,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
     public_keys: list[PublicKey]
     public_path: Path | None
     if args.public_key is None:
-        public_path = newest_default_key(Path.home() / ".ssh")
+        public_path = newest_default_key(settings.ssh_dir)
         if public_path is not None:
             print(f"sshdeck: using the key {visible(str(public_path))}", file=sys.stderr)
             public_keys = _keys_of_file(public_path)
@@ -348,7 +349,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         verify_with=ak.default_private_key(public_path) if public_path else None,
     )
-    service = InstallService(Settings.from_environment(), parallel=args.parallel)
+    service = InstallService(settings, parallel=args.parallel)
     results = asyncio.run(service.run(plan, progress))
     if args.json:
         print_json({"hosts": [r.to_json() for r in results]})

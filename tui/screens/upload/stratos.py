@@ -19,11 +19,9 @@ import asyncio
 from dataclasses import dataclass
 
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from tui.core.errors import SshDeckError
 from tui.core.text import visible
@@ -35,7 +33,7 @@ from tui.core.upload.stratos import (
     NoApiKey,
     UploadResult,
 )
-from tui.core.upload.stratos_input import default_key_name, validate_key_name
+from tui.core.upload.stratos_input import validate_key_name
 from tui.core.upload.zones import Workspace
 from tui.screens.upload.services import session_for
 from tui.screens.upload.stratos_edit import CloudKeysTable, InstancesTable, KeyChanges
@@ -48,30 +46,7 @@ __all__ = ["StratosPanel", "session_for"]
 class StratosPanel(StratosForm):
     """Login state, workspace picker, the workspace's keys and VMs, the upload form, results."""
 
-    DEFAULT_CSS = """
-    StratosPanel { height: 1fr; padding: 0 1; }
-    StratosPanel .row { height: auto; }
-    StratosPanel Label.field { width: 13; padding: 1 1 0 0; }
-    StratosPanel #stratos-login-state { width: auto; max-width: 50%; padding: 1 1 0 0; }
-    StratosPanel #stratos-api-key-box { width: 1fr; min-width: 32; height: auto; }
-    StratosPanel .table-box { height: 1fr; }
-    StratosPanel .box { width: auto; height: auto; }
-    StratosPanel #stratos-workspace { width: 1fr; }
-    StratosPanel #stratos-name, StratosPanel #stratos-description { width: 1fr; }
-    StratosPanel #stratos-visibility { width: 24; }
-    StratosPanel #stratos-add { margin-left: 2; }
-    StratosPanel #stratos-copy { margin-left: 1; }
-    StratosPanel #stratos-key-info { color: $text-muted; padding: 0 0 0 13; height: auto; }
-    StratosPanel #stratos-keys { height: 1fr; min-height: 4; }
-    StratosPanel #stratos-vms { height: 1fr; min-height: 3; }
-    StratosPanel #stratos-vms-state { color: $text-muted; height: auto; }
-    StratosPanel #stratos-message { height: auto; padding: 0 0 0 0; }
-    StratosPanel #stratos-message.-error { color: $error; }
-    StratosPanel #stratos-message.-warning { color: $warning; }
-    StratosPanel #stratos-message.-ok { color: $success; }
-    StratosPanel #stratos-command { height: auto; color: $text-muted; }
-    """
-
+    # the layout is StratosForm.compose; the styles are in upload.tcss (the screen's CSS_PATH)
     BINDINGS = [Binding("ctrl+y", "copy_command", "Copy ibmcloud command")]
 
     class Uploaded(Message):
@@ -96,60 +71,6 @@ class StratosPanel(StratosForm):
         panel: StratosPanel
         key: CloudKey
         workspace: Workspace
-
-    # -- layout ------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Label("IBM Cloud", classes="field")
-            yield Static("Checking the API key…", id="stratos-login-state", markup=False)
-            # each focusable widget in a box of its own: when a tab switch hides the focused
-            # one, Textual hands the focus to a focusable sibling, and a sibling inside this
-            # (now hidden) tab would switch the tabs back
-            with Container(classes="box", id="stratos-api-key-box"):
-                yield Input(
-                    placeholder="Paste an IBM Cloud API key", password=True, id="stratos-api-key"
-                )
-            yield Button("Log in", id="stratos-login")
-        with Horizontal(classes="row"):
-            yield Label("Workspace", classes="field")
-            yield Select[str]([], prompt="Log in to list your workspaces", id="stratos-workspace")
-        table = CloudKeysTable(id="stratos-keys", cursor_type="row")
-        table.add_column("", key="mark", width=12)
-        table.add_column("Name", key="name", width=24)
-        table.add_column("Fingerprint", key="sha256", width=52)
-        table.add_column("Visibility", key="visibility", width=36)
-        with Container(classes="table-box"):
-            yield table
-        yield Static("", id="stratos-vms-state", markup=False)
-        vms = InstancesTable(id="stratos-vms")
-        vms.key_path = self.login_key
-        with Container(classes="table-box"):
-            yield vms
-        with Horizontal(classes="row"):
-            yield Label("Key name", classes="field")
-            name = default_key_name(self.key_path) if self.key_path else ""
-            yield Input(name, max_length=128, id="stratos-name")
-        info = self.key_error or ("Reading the key…" if self.key_path else "")
-        yield Static(visible(info), id="stratos-key-info", markup=False)
-        with Horizontal(classes="row"):
-            yield Label("Description", classes="field")
-            yield Input(placeholder="optional", id="stratos-description")
-        with Horizontal(classes="row"):
-            yield Label("Visibility", classes="field")
-            with Container(classes="box"):
-                yield Select(
-                    [("this workspace", "workspace"), ("whole account", "account")],
-                    value="workspace",
-                    allow_blank=False,
-                    id="stratos-visibility",
-                )
-            with Container(classes="box"):
-                yield Button("Add SSH key", variant="primary", id="stratos-add", disabled=True)
-            with Container(classes="box"):
-                yield Button("Copy ibmcloud command", id="stratos-copy", disabled=True)
-        yield Static("", id="stratos-message", markup=False)
-        yield Static("", id="stratos-command", markup=False)
 
     def on_mount(self) -> None:
         self._start()

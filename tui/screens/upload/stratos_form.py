@@ -1,8 +1,10 @@
 """The Stratos tab's state and how it is shown: the key being uploaded, the login line, the
 workspace picker, the form and its equivalent ``ibmcloud`` commands, the key table.
 
-:class:`StratosForm` holds no worker and talks to no network: :class:`StratosPanel` (in
-``stratos.py``) adds the layout, the workers that call :class:`CloudService`, and the events.
+:class:`StratosForm` is the layout and the display; it holds no worker and talks to no
+network: :class:`StratosPanel` (in ``stratos.py``) adds the workers that call
+:class:`~tui.core.upload.service.CloudService`, and the events. The styles are in
+``upload.tcss``.
 """
 
 from __future__ import annotations
@@ -10,19 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.containers import Vertical
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.keys.public import PublicKey
 from tui.core.text import visible
 from tui.core.upload.cloud_session import CloudSession
 from tui.core.upload.service import CloudService, UploadKey
 from tui.core.upload.stratos import API_KEY_ENV, CloudKey, StratosClient, UploadResult
-from tui.core.upload.stratos_input import equivalent_command
+from tui.core.upload.stratos_input import default_key_name, equivalent_command
 from tui.core.upload.zones import Workspace
 from tui.screens.upload.services import services_of
-from tui.screens.upload.stratos_edit import CloudKeysTable
+from tui.screens.upload.stratos_edit import CloudKeysTable, InstancesTable
 
 __all__ = ["StratosForm"]
 
@@ -81,6 +84,60 @@ class StratosForm(Vertical):
     @property
     def source(self) -> str | None:
         return self.session.source
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label("IBM Cloud", classes="field")
+            yield Static("Checking the API key…", id="stratos-login-state", markup=False)
+            # each focusable widget in a box of its own: when a tab switch hides the focused
+            # one, Textual hands the focus to a focusable sibling, and a sibling inside this
+            # (now hidden) tab would switch the tabs back
+            with Container(classes="box", id="stratos-api-key-box"):
+                yield Input(
+                    placeholder="Paste an IBM Cloud API key", password=True, id="stratos-api-key"
+                )
+            yield Button("Log in", id="stratos-login")
+        with Horizontal(classes="row"):
+            yield Label("Workspace", classes="field")
+            yield Select[str]([], prompt="Log in to list your workspaces", id="stratos-workspace")
+        table = CloudKeysTable(id="stratos-keys", cursor_type="row")
+        table.add_column("", key="mark", width=12)
+        table.add_column("Name", key="name", width=24)
+        table.add_column("Fingerprint", key="sha256", width=52)
+        table.add_column("Visibility", key="visibility", width=36)
+        with Container(classes="table-box"):
+            yield table
+        yield Static("", id="stratos-vms-state", markup=False)
+        vms = InstancesTable(id="stratos-vms")
+        vms.key_path = self.login_key
+        with Container(classes="table-box"):
+            yield vms
+        with Horizontal(classes="row"):
+            yield Label("Key name", classes="field")
+            name = default_key_name(self.key_path) if self.key_path else ""
+            yield Input(name, max_length=128, id="stratos-name")
+        info = self.key_error or ("Reading the key…" if self.key_path else "")
+        yield Static(visible(info), id="stratos-key-info", markup=False)
+        with Horizontal(classes="row"):
+            yield Label("Description", classes="field")
+            yield Input(placeholder="optional", id="stratos-description")
+        with Horizontal(classes="row"):
+            yield Label("Visibility", classes="field")
+            with Container(classes="box"):
+                yield Select(
+                    [("this workspace", "workspace"), ("whole account", "account")],
+                    value="workspace",
+                    allow_blank=False,
+                    id="stratos-visibility",
+                )
+            with Container(classes="box"):
+                yield Button("Add SSH key", variant="primary", id="stratos-add", disabled=True)
+            with Container(classes="box"):
+                yield Button("Copy ibmcloud command", id="stratos-copy", disabled=True)
+        yield Static("", id="stratos-message", markup=False)
+        yield Static("", id="stratos-command", markup=False)
 
     # -- helpers -----------------------------------------------------------------------------
 
