@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from tui.core.connect.client import (
     DEFAULT_PORT,
@@ -28,8 +28,14 @@ from tui.core.upload.remote_files import (
     append_chunks,
 )
 
-RESULTS = ("installed", "already-present", "would-install", "failed")
-STAGES = ("waiting", "connecting", "checking", "installing", "verifying", "done", "failed")
+#: what happened on one host (``sshdeck copy-id --json``'s ``result``)
+InstallOutcome = Literal["installed", "already-present", "would-install", "failed"]
+#: where one host's installation is
+InstallStage = Literal[
+    "waiting", "connecting", "checking", "installing", "verifying", "done", "failed"
+]
+RESULTS: tuple[InstallOutcome, ...] = get_args(InstallOutcome)
+STAGES: tuple[InstallStage, ...] = get_args(InstallStage)
 
 
 class InstallError(SshDeckError):
@@ -45,7 +51,7 @@ class HostResult:
     host: str
     user: str | None
     port: int
-    result: str  # one of RESULTS
+    result: InstallOutcome
     error: str | None = None
     verified: bool | None = None
     detail: str | None = None
@@ -77,7 +83,7 @@ class HostProgress:
     index: int
     host: str
     port: int
-    stage: str  # one of STAGES
+    stage: InstallStage
     detail: str | None = None
     result: HostResult | None = None  # set with the "done" and "failed" stages
 
@@ -172,6 +178,8 @@ def default_private_key(public_path: Path) -> Path | None:
 __all__ = [
     "DEFAULT_PORT",
     "RESULTS",
+    "InstallOutcome",
+    "InstallStage",
     "STAGES",
     "HostProgress",
     "HostResult",

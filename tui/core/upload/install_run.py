@@ -32,6 +32,8 @@ from tui.core.upload.authorized_keys import (
     HostProgress,
     HostResult,
     InstallError,
+    InstallOutcome,
+    InstallStage,
     missing_lines,
 )
 from tui.core.upload.remote_files import (
@@ -49,7 +51,7 @@ async def _install_with(
     public_keys: Sequence[PublicKey],
     dry_run: bool,
     before_write: Callable[[], None],
-) -> tuple[str, str]:
+) -> tuple[InstallOutcome, str]:
     """(result, detail) for one host.
 
     Under the host's lock (``lock``; None in a dry run): read, append the missing lines, read
@@ -213,11 +215,13 @@ async def install(
     """
     host, port, user = options.target.host, options.effective_port, options.target.user
 
-    def report(stage: str, detail: str | None = None, result: HostResult | None = None) -> None:
+    def report(
+        stage: InstallStage, detail: str | None = None, result: HostResult | None = None
+    ) -> None:
         if on_progress is not None:
             on_progress(HostProgress(index, host, port, stage, detail, result))
 
-    def finish(outcome: str, error: str | None = None, **extra: Any) -> HostResult:
+    def finish(outcome: InstallOutcome, error: str | None = None, **extra: Any) -> HostResult:
         result = HostResult(host, user, port, outcome, error, **extra)
         report("failed" if outcome == "failed" else "done", error or result.detail, result)
         return result
