@@ -121,7 +121,7 @@ class HostsPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.initial_targets = targets
         self.key_path = public_key_of(key_path) if key_path else None
-        self.config_hosts = config_hosts()
+        self.config_hosts: list[str] = []  # read in compose, from the settings' ~/.ssh
         self.results: list[HostResult] = []
         self.labels: list[str] = []
         self._worker: Worker[None] | None = None
@@ -133,6 +133,7 @@ class HostsPanel(Vertical):
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self.config_hosts = config_hosts(self.installs.settings.ssh_dir / "config")
         with Horizontal(classes="row"):
             yield Label("Key", classes="field")
             yield Input(
