@@ -16,7 +16,8 @@ from tests.fixtures.hosts import CopyHost
 from tui.core.connect.client import Target
 from tui.core.keys.public import read_public_key_file
 from tui.core.secrets import store_passphrase
-from tui.core.upload.authorized_keys import HostProgress, install, install_many
+from tui.core.upload.authorized_keys import HostProgress
+from tui.core.upload.install_run import install, install_many
 
 
 def _closed_port() -> int:

@@ -13,6 +13,7 @@ from tests.fixtures.cloud import CloudFixture
 from tests.keyfactory import keygen
 from tui.core import secrets
 from tui.core.errors import SshDeckError
+from tui.core.settings import Settings
 from tui.core.upload.stratos import CloudError, NoApiKey, StratosClient, load_api_key
 from tui.core.upload.stratos_input import default_key_name, equivalent_command
 from tui.core.upload.zones import power_endpoint, region_of_zone
@@ -126,7 +127,9 @@ def test_zone_hosts(zone: str, region: str) -> None:
 
 def test_power_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IBMCLOUD_POWER_API_ENDPOINT", "http://127.0.0.1:9/")
-    assert power_endpoint("syd05") == "http://127.0.0.1:9"
+    override = Settings.from_environment().power_endpoint_override
+    assert override == ("IBMCLOUD_POWER_API_ENDPOINT", "http://127.0.0.1:9/")
+    assert power_endpoint("syd05", override=override[1]) == "http://127.0.0.1:9"
 
 
 @pytest.mark.parametrize(

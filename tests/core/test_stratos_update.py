@@ -9,6 +9,7 @@ import pytest
 from tests.fixtures.cloud import CloudFixture
 from tests.keyfactory import keygen
 from tui.core.errors import InvalidArgument
+from tui.core.settings import Settings
 from tui.core.upload.power_os import power_os_note
 from tui.core.upload.stratos import CloudConflict, CloudRefused, StratosClient
 from tui.core.upload.zones import Workspace, power_endpoint
@@ -152,9 +153,14 @@ def test_endpoint_variable_as_the_sdk_reads_it(
 ) -> None:
     monkeypatch.delenv("IBMCLOUD_POWER_API_ENDPOINT", raising=False)
     monkeypatch.setenv("IBMCLOUD_PI_API_ENDPOINT", value)  # the Terraform provider's name
-    assert power_endpoint(zone) == expected
+
+    def endpoint() -> str:
+        override = Settings.from_environment().power_endpoint_override
+        return power_endpoint(zone, override=override[1] if override else None)
+
+    assert endpoint() == expected
     monkeypatch.setenv("IBMCLOUD_POWER_API_ENDPOINT", "https://first.test")
-    assert power_endpoint(zone) == "https://first.test"  # the SDK's own name wins
+    assert endpoint() == "https://first.test"  # the SDK's own name wins
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,13 @@ import shutil
 import socket
 from pathlib import Path
 
+from textual import on
 from textual.app import App
 from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, TabbedContent
 
 from tests.fixtures.hosts import CopyHost
 from tui.core.keys.public import read_public_key_file
+from tui.messages import TestRequested
 from tui.screens import tester
 from tui.screens.upload.hosts import HostsPanel
 from tui.screens.upload.screen import UploadScreen
@@ -32,6 +34,11 @@ class UploadApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(UploadScreen(self.key_path, target=self.target, hosts=self.hosts))
+
+    @on(TestRequested)
+    def _test_requested(self, message: TestRequested) -> None:
+        """As the real app does: the panel asks, the app opens the tester."""
+        self.push_screen(tester.TesterScreen(key_path=message.key_path, target=message.target))
 
 
 def _install_key(home: Path) -> Path:

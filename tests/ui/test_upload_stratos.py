@@ -416,3 +416,39 @@ async def test_in_the_app_t_opens_the_tester_and_i_the_hosts_tab(
         assert isinstance(screen, UploadScreen) and screen.hosts == "root@169.44.1.2"
         assert screen.query_one("#upload-tabs", TabbedContent).active == "upload-hosts"
         await app.workers.wait_for_complete()
+
+
+async def test_the_key_file_and_the_keyring_stay_off_the_ui_thread(
+    cloud: CloudFixture, rsa_pub: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel reads its key file and asks the keyring in workers: a slow disk or a keyring
+    that asks a D-Bus service never freezes the screen."""
+    import threading
+
+    on_ui: list[str] = []
+    read_text = Path.read_text
+    get_secret = secrets.get_secret
+
+    def watched_read(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self == rsa_pub and threading.current_thread() is threading.main_thread():
+            on_ui.append(f"read {self.name}")
+        return read_text(self, *args, **kwargs)
+
+    def watched_secret(name: str) -> str | None:
+        if threading.current_thread() is threading.main_thread():
+            on_ui.append(f"keyring {name}")
+        return get_secret(name)
+
+    monkeypatch.setattr(Path, "read_text", watched_read)
+    monkeypatch.setattr(secrets, "get_secret", watched_secret)
+    monkeypatch.delenv("IBMCLOUD_API_KEY")  # so the keyring is asked
+    assert StratosPanel(rsa_pub).public is None  # building the panel reads nothing
+    app = UploadApp(rsa_pub)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = panel_of(app)
+        assert panel.public is not None and "RSA" in panel.public.keygen_line()
+        info = str(panel.query_one("#stratos-key-info", Static).render())
+        assert panel.public.sha256 in info
+        assert "Not logged in" in str(panel.query_one("#stratos-login-state", Static).render())
+    assert on_ui == []

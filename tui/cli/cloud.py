@@ -2,24 +2,27 @@
 
 httpx and the client are imported inside the commands, so ``sshdeck fingerprint`` does not pay
 for them. Usage errors (no workspace chosen among several, delete without ``--yes``) exit 2;
-failures of the operation exit 1 with the client's one sentence.
+failures of the operation exit 1 with the client's one sentence. Each command reads the
+environment once, into :class:`~tui.core.settings.Settings`, and works through a
+:class:`~tui.core.upload.service.CloudService` (:mod:`tui.cli.cloud_common`); the key commands
+live in :mod:`tui.cli.cloud_keys`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.cli.cloud_common import cloud_service, print_table, run_with_client, workspace_of
+from tui.cli.cloud_keys import cmd_delete, cmd_key, cmd_keys, cmd_rename, cmd_update, cmd_upload
 from tui.cli.common import print_json
 from tui.core.errors import InvalidArgument
 from tui.core.text import visible
 
 if TYPE_CHECKING:
-    from tui.core.upload.stratos import CloudKey, StratosClient
-    from tui.core.upload.zones import Workspace
+    from tui.core.upload.stratos import StratosClient
 
 
 def register(subparsers: Any) -> None:
@@ -116,39 +119,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_delete)
 
 
-def _run(
-    work: Callable[[StratosClient], Awaitable[int]],
-    api_key: str | None = None,
-    private: bool | None = None,
-) -> int:
-    """Run ``work`` with a client; a missing workspace choice is a usage error (exit 2)."""
-    import asyncio
-
-    from tui.core.upload.stratos import StratosClient, load_api_key
-    from tui.core.upload.zones import WorkspaceChoiceNeeded
-
-    key = api_key or load_api_key()
-
-    async def main() -> int:
-        async with StratosClient(key, private=private) as client:
-            return await work(client)
-
-    try:
-        return asyncio.run(main())
-    except WorkspaceChoiceNeeded as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-
-
-async def _workspace(client: StratosClient, wanted: str | None) -> Workspace:
-    from tui.core.upload.zones import resolve_workspace, save_chosen_workspace
-
-    ws = resolve_workspace(await client.workspaces(), wanted)
-    if wanted:
-        save_chosen_workspace(ws)
-    return ws
-
-
 # -- login / logout -------------------------------------------------------------------------
 
 
@@ -171,7 +141,6 @@ def _read_api_key(from_stdin: bool) -> str:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from tui.core import secrets
     from tui.core.upload.stratos import API_KEY_ENV, CloudError
 
     api_key = _read_api_key(args.api_key_stdin)
@@ -180,9 +149,10 @@ def cmd_login(args: argparse.Namespace) -> int:
         await client.token()
         return 0
 
-    _run(verify, api_key)
-    if not secrets.store_secret(secrets.API_KEY_NAME, api_key):
-        reason = secrets.keyring_status().reason or "the keyring refused to store it."
+    run_with_client(verify, api_key)
+    refused = cloud_service().store_api_key(api_key)
+    if refused is not None:
+        reason = refused or "the keyring refused to store it."
         raise CloudError(
             f"The API key works but was not stored: {reason.rstrip('.')}; "
             f"set {API_KEY_ENV} in your environment instead."
@@ -194,16 +164,14 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    import os
-
-    from tui.core import secrets
     from tui.core.upload.stratos import API_KEY_ENV
 
-    if secrets.delete_secret(secrets.API_KEY_NAME):
+    service = cloud_service()
+    if service.forget_api_key():
         print("Forgot the IBM Cloud API key stored in the keyring.")
     else:
         print("No IBM Cloud API key was stored in the keyring; nothing to forget.")
-    if os.environ.get(API_KEY_ENV):
+    if service.settings.ibmcloud_api_key:
         print(f"{API_KEY_ENV} is still set in this environment and is still used.")
     return 0
 
@@ -216,7 +184,7 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
 
     async def work(client: StratosClient) -> int:
         workspaces = await client.workspaces()
-        chosen = load_chosen_workspace()
+        chosen = load_chosen_workspace(client.settings.config_file)
         if args.json:
             print_json(
                 {
@@ -241,174 +209,15 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
             )
             for ws in workspaces
         ]
-        _table(rows)
+        print_table(rows)
         return 0
 
-    return _run(work, private=args.private)
-
-
-def _local_files() -> dict[str, str]:
-    """SHA256 -> the file in ~/.ssh holding that key (its .pub when there is one)."""
-    from tui.core.keys.scan import scan_directory
-
-    found: dict[str, str] = {}
-    for entry in scan_directory().keys:
-        shown = entry.public_path or entry.path
-        if shown:
-            found.setdefault(entry.public.sha256, str(shown))
-    return found
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        keys = await client.list_keys(ws)
-        local = _local_files()
-        if args.json:
-            print_json(
-                {
-                    "workspace": ws.to_json(),
-                    "api": "tenant" if client.uses_tenant_api(ws) else "v1",
-                    "keys": [
-                        {**k.to_json(), "local_file": local.get(k.sha256 or "")} for k in keys
-                    ],
-                }
-            )
-            return 0
-        print(f"Workspace {visible(ws.name)} ({visible(ws.zone)}): {len(keys)} SSH key(s)")
-        if keys:
-            rows = [
-                (
-                    "NAME",
-                    "SHA256",
-                    "TYPE",
-                    "VISIBILITY",
-                    "OWNER",
-                    "CREATED",
-                    "DESCRIPTION",
-                    "LOCAL FILE",
-                )
-            ]
-            rows += [
-                (
-                    visible(k.name),
-                    k.sha256 or "(unreadable key)",
-                    k.public.label if k.public else "?",
-                    _visibility(k),
-                    _owner(k),
-                    visible((k.creation_date or "-")[:10]),
-                    visible(_short(k.description)) or "-",
-                    visible(local.get(k.sha256 or "", "-")),
-                )
-                for k in keys
-            ]
-            _table(rows)
-        return 0
-
-    return _run(work, private=args.private)
-
-
-def _visibility(key: CloudKey) -> str:
-    if key.visibility:
-        return visible(key.visibility)
-    return "account" if key.primary_workspace is None else "-"  # tenant API: account-wide
-
-
-def _owner(key: CloudKey) -> str:
-    if key.primary_workspace is None:
-        return "account"
-    return "this workspace" if key.primary_workspace else "another"
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _key_text(key: CloudKey, ws: Workspace) -> None:
-    """One key as ``ibmcloud pi ssh-key get`` shows it: a field per line, escaped."""
-    rows = [
-        ("Name", visible(key.name)),
-        ("ID", visible(key.id)),
-        ("Workspace", f"{visible(ws.name)} ({visible(ws.zone)})"),
-        ("Owner", _owner(key)),
-        ("Visibility", _visibility(key)),
-        ("Description", visible(key.description) or "-"),
-        ("Created", visible(key.creation_date or "-")),
-        ("SHA256", key.sha256 or "(unreadable key)"),
-        ("Type", key.public.label if key.public else "?"),
-        ("Key", visible(key.ssh_key)),
-    ]
-    for label, value in rows:
-        print(f"{label + ':':<13}{value}")
-
-
-def cmd_key(args: argparse.Namespace) -> int:
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        key = await client.get_key(ws, args.key)
-        if args.json:
-            print_json({"workspace": ws.to_json(), "key": key.to_json()})
-        else:
-            _key_text(key, ws)
-        return 0
-
-    return _run(work, private=args.private)
-
-
-def _changed(key: CloudKey, ws: Workspace, json_out: bool, verb: str) -> None:
-    if json_out:
-        print_json({"result": verb, **key.to_json(), "workspace": ws.to_json()})
-    else:
-        print(f"{verb}: SSH key '{visible(key.name)}' in workspace {visible(ws.name)}")
-
-
-def cmd_rename(args: argparse.Namespace) -> int:
-    from tui.core.upload.stratos_input import validate_key_name
-
-    new_name = validate_key_name(args.new_name)  # before any network
-
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        key = await client.find_key(ws, args.key, op="update")
-        updated = await client.update_key(ws, key, name=new_name)
-        _changed(updated, ws, args.json, "renamed")
-        return 0
-
-    return _run(work, private=args.private)
-
-
-def cmd_update(args: argparse.Namespace) -> int:
-    from tui.core.keys.public import read_text_file
-    from tui.core.upload.stratos_input import prepare_public_key
-
-    line = None
-    if args.key_file is not None:
-        public, _warnings = prepare_public_key(read_text_file(args.key_file))
-        line = public.line()
-    if args.description is None and args.visibility is None and line is None:
-        print(
-            "Nothing to change; give --description, --visibility or --key-file "
-            "(`sshdeck cloud rename` changes the name).",
-            file=sys.stderr,
-        )
-        return 2
-
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        key = await client.find_key(ws, args.key, op="update")
-        updated = await client.update_key(
-            ws, key, description=args.description, visibility=args.visibility, ssh_key=line
-        )
-        _changed(updated, ws, args.json, "updated")
-        return 0
-
-    return _run(work, private=args.private)
+    return run_with_client(work, private=args.private)
 
 
 def cmd_instances(args: argparse.Namespace) -> int:
     async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
+        ws = await workspace_of(client, args.workspace)
         vms = await client.instances(ws)
         if args.json:
             print_json({"workspace": ws.to_json(), "instances": [vm.to_json() for vm in vms]})
@@ -433,87 +242,7 @@ def cmd_instances(args: argparse.Namespace) -> int:
                 )
                 for vm in vms
             ]
-            _table(rows)
+            print_table(rows)
         return 0
 
-    return _run(work, private=args.private)
-
-
-def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-# -- upload / delete ------------------------------------------------------------------------
-
-
-def cmd_upload(args: argparse.Namespace) -> int:
-    from tui.core.keys.public import read_text_file
-    from tui.core.upload.stratos_input import (
-        default_key_name,
-        prepare_public_key,
-        validate_key_name,
-    )
-
-    text = read_text_file(args.file)
-    name = validate_key_name(args.name if args.name is not None else default_key_name(args.file))
-    prepare_public_key(text)  # a bad key fails here, before any network
-
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        result = await client.add_key(ws, text, name, args.description, args.visibility)
-        if args.json:
-            print_json(result.to_json())
-            return 0
-        for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        if result.result == "created":
-            print(
-                f"created: SSH key '{visible(result.key.name)}' ({result.sha256}) in workspace "
-                f"{visible(ws.name)} ({visible(ws.zone)})"
-            )
-        else:
-            print(
-                f"already-present: workspace {visible(ws.name)} ({visible(ws.zone)}) already has "
-                f"this key as '{visible(result.key.name)}' ({result.sha256}); nothing was created"
-            )
-        print("Equivalent ibmcloud commands:")
-        for line in result.command.splitlines():
-            print(f"  {visible(line)}")
-        return 0
-
-    return _run(work, private=args.private)
-
-
-def cmd_delete(args: argparse.Namespace) -> int:
-    if not args.yes:
-        print(
-            f"Deleting the SSH key '{visible(args.key)}' from the workspace cannot be undone; "
-            "add --yes to confirm.",
-            file=sys.stderr,
-        )
-        return 2
-
-    async def work(client: StratosClient) -> int:
-        ws = await _workspace(client, args.workspace)
-        key = await client.find_key(ws, args.key)
-        await client.delete_key(ws, key)
-        if args.json:
-            print_json(
-                {
-                    "result": "deleted",
-                    "name": key.name,
-                    "id": key.id,
-                    "sha256": key.sha256,
-                    "workspace": ws.to_json(),
-                }
-            )
-        else:
-            print(
-                f"deleted: SSH key '{visible(key.name)}' ({key.sha256}) from workspace "
-                f"{visible(ws.name)}"
-            )
-        return 0
-
-    return _run(work, private=args.private)
+    return run_with_client(work, private=args.private)

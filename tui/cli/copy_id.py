@@ -260,8 +260,11 @@ def _result_line(result: HostResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tui.core.connect.client import ConnectOptions, parse_target
+    from tui.core.settings import Settings
     from tui.core.upload import authorized_keys as ak
+    from tui.core.upload.service import InstallPlan, InstallService
 
+    settings = Settings.from_environment()
     if args.parallel < 1:
         args.parser.error("--parallel must be at least 1")
     if args.port is not None and not 0 < args.port < 65536:
@@ -287,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
     public_keys: list[PublicKey]
     public_path: Path | None
     if args.public_key is None:
-        public_path = newest_default_key(Path.home() / ".ssh")
+        public_path = newest_default_key(settings.ssh_dir)
         if public_path is not None:
             print(f"sshdeck: using the key {visible(str(public_path))}", file=sys.stderr)
             public_keys = _keys_of_file(public_path)
@@ -340,16 +343,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{finished}/{len(options)}] {_result_line(event.result)}", file=sys.stderr)
         sys.stderr.flush()
 
-    results = asyncio.run(
-        ak.install_many(
-            public_keys,
-            options,
-            parallel=args.parallel,
-            dry_run=args.dry_run,
-            verify_with=ak.default_private_key(public_path) if public_path else None,
-            on_progress=progress,
-        )
+    plan = InstallPlan(
+        tuple(public_keys),
+        tuple(options),
+        dry_run=args.dry_run,
+        verify_with=ak.default_private_key(public_path) if public_path else None,
     )
+    service = InstallService(settings, parallel=args.parallel)
+    results = asyncio.run(service.run(plan, progress))
     if args.json:
         print_json({"hosts": [r.to_json() for r in results]})
     else:

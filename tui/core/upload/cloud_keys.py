@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -76,7 +76,7 @@ class CloudKey:
 
 @dataclass(frozen=True)
 class UploadResult:
-    result: str  # "created" or "already-present"
+    result: Literal["created", "already-present"]
     key: CloudKey
     workspace: Workspace
     sha256: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tui.core.upload.stratos import _Secret
+from tui.core.upload.stratos_auth import _Secret
 from tui.core.upload.zones import Workspace
 
 __all__ = ["CloudSession"]

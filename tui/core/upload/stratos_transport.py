@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,12 +36,9 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def max_response_bytes() -> int:
-    try:
-        value = int(os.environ.get(MAX_BYTES_ENV, ""))
-    except ValueError:
-        return DEFAULT_MAX_BYTES
-    return value if value > 0 else DEFAULT_MAX_BYTES
+def max_response_bytes(setting: int | None = None) -> int:
+    """The size cap: ``SSHDECK_HTTP_MAX_BYTES`` (read by the settings) or the default."""
+    return setting if setting and setting > 0 else DEFAULT_MAX_BYTES
 
 
 def is_loopback(host: str) -> bool:

@@ -3,13 +3,13 @@
 The zone -> host table is IBM's published one (API docs, "Endpoint URLs"); the Go SDK's own
 fallback (drop the zone's trailing digits) covers zones the table does not know yet. A workspace
 is named by its name, GUID or CRN, whichever the user has at hand; the chosen one is remembered
-in a small JSON file so that scripts need not repeat ``--workspace``.
+in a small JSON file so that scripts need not repeat ``--workspace``. No environment is read
+here: the endpoint override and the config file come from :class:`~tui.core.settings.Settings`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,15 +81,6 @@ PRIVATE_REGIONS = {
 }
 
 
-def power_endpoint_override() -> tuple[str, str] | None:
-    """The variable and value that override the Power API's address, as IBM's tools name it."""
-    for variable in POWER_ENDPOINT_ENVS:
-        value = os.environ.get(variable, "").strip()
-        if value:
-            return variable, value
-    return None
-
-
 def private_region_of_zone(zone: str) -> str:
     region = PRIVATE_REGIONS.get(zone.strip().lower())
     if region is None:
@@ -101,16 +92,16 @@ def private_region_of_zone(zone: str) -> str:
     return region
 
 
-def power_endpoint(zone: str, *, private: bool = False) -> str:
+def power_endpoint(zone: str, *, private: bool = False, override: str | None = None) -> str:
     """Base URL of the Power API for a zone, as IBM's Go SDK builds it.
 
-    ``IBMCLOUD_POWER_API_ENDPOINT`` (or the Terraform provider's ``IBMCLOUD_PI_API_ENDPOINT``)
-    serves every zone; a bare host gets ``https://``, and a host that starts with
-    ``power-iaas.`` gets the zone's region in front (``private.{region}.`` when private).
+    ``override`` (``IBMCLOUD_POWER_API_ENDPOINT`` or the Terraform provider's
+    ``IBMCLOUD_PI_API_ENDPOINT``, read by :class:`~tui.core.settings.Settings`) serves every
+    zone; a bare host gets ``https://``, and a host that starts with ``power-iaas.`` gets the
+    zone's region in front (``private.{region}.`` when private).
     """
-    override = power_endpoint_override()
     if override:
-        url = override[1].rstrip("/")
+        url = override.rstrip("/")
         if url.startswith("power-iaas."):
             prefix = f"private.{private_region_of_zone(zone)}" if private else region_of_zone(zone)
             url = f"{prefix}.{url}"
@@ -120,18 +111,6 @@ def power_endpoint(zone: str, *, private: bool = False) -> str:
     if private:
         return f"https://private.{private_region_of_zone(zone)}.power-iaas.cloud.ibm.com"
     return f"https://{region_of_zone(zone)}.power-iaas.cloud.ibm.com"
-
-
-def private_setting() -> bool:
-    """``SSHDECK_CLOUD_PRIVATE=1`` or ``"private": true`` in cloud.json: use private endpoints."""
-    value = os.environ.get(PRIVATE_ENV, "").strip().lower()
-    if value:
-        return value in ("1", "true", "yes", "on")
-    try:
-        data = json.loads(config_file().read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("private") is True
 
 
 @dataclass(frozen=True)
@@ -145,6 +124,8 @@ class Workspace:
     account_id: str
     state: str = "active"
     private: bool = False  # reached through the private endpoint of its region
+    #: the Power API address from the settings (``IBMCLOUD_POWER_API_ENDPOINT``), if any
+    endpoint_override: str | None = None
 
     @property
     def zone(self) -> str:
@@ -152,10 +133,12 @@ class Workspace:
 
     @property
     def endpoint(self) -> str:
-        return power_endpoint(self.region_id, private=self.private)
+        return power_endpoint(self.region_id, private=self.private, override=self.endpoint_override)
 
     @classmethod
-    def from_resource(cls, row: dict[str, Any], *, private: bool = False) -> Workspace:
+    def from_resource(
+        cls, row: dict[str, Any], *, private: bool = False, endpoint_override: str | None = None
+    ) -> Workspace:
         crn = str(row.get("crn") or row.get("id") or "")
         account = str(row.get("account_id") or _crn_account(crn))
         return cls(
@@ -166,6 +149,7 @@ class Workspace:
             account_id=account,
             state=str(row.get("state") or "unknown"),
             private=private,
+            endpoint_override=endpoint_override,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -195,7 +179,9 @@ def _crn_account(crn: str) -> str:
     return scope[2:] if scope.startswith("a/") else scope
 
 
-def resolve_workspace(workspaces: list[Workspace], wanted: str | None) -> Workspace:
+def resolve_workspace(
+    workspaces: list[Workspace], wanted: str | None, *, config: Path | None = None
+) -> Workspace:
     """The workspace named by ``wanted`` (name, GUID or CRN), the remembered one, or the only one.
 
     Raises :class:`WorkspaceChoiceNeeded` when several exist and none was chosen, and
@@ -208,7 +194,7 @@ def resolve_workspace(workspaces: list[Workspace], wanted: str | None) -> Worksp
         )
     if wanted:
         return _match(workspaces, wanted)
-    remembered = load_chosen_workspace()
+    remembered = load_chosen_workspace(config)
     if remembered:
         for ws in workspaces:
             if remembered in (ws.guid, ws.crn):
@@ -257,15 +243,16 @@ def _match(workspaces: list[Workspace], wanted: str) -> Workspace:
 
 
 def config_file() -> Path:
+    """The default config file; :attr:`Settings.config_file` is the one the commands use."""
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("sshdeck")) / "cloud.json"
 
 
-def load_chosen_workspace() -> str | None:
-    """The CRN (or GUID) of the workspace chosen last time, if any."""
+def load_chosen_workspace(path: Path | None = None) -> str | None:
+    """The CRN (or GUID) of the workspace chosen last time, if any (``path``: the config file)."""
     try:
-        data = json.loads(config_file().read_text())
+        data = json.loads((path or config_file()).read_text())
     except (OSError, ValueError):
         return None
     chosen = data.get("workspace") if isinstance(data, dict) else None
@@ -275,11 +262,11 @@ def load_chosen_workspace() -> str | None:
     return None
 
 
-def save_chosen_workspace(ws: Workspace) -> None:
+def save_chosen_workspace(ws: Workspace, path: Path | None = None) -> None:
     """Remember ``ws``; a config directory that cannot be written only loses the convenience."""
     from tui.core.fsutil import atomic_write
 
-    path = config_file()
+    path = path or config_file()
     try:
         existing = json.loads(path.read_text())
         if not isinstance(existing, dict):

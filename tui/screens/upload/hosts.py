@@ -1,14 +1,15 @@
 """Hosts target of the upload pane: install the selected public key on running servers.
 
-The panel gathers the form (targets, login method, dry run, accept-new), and the core's
-``install_many`` does the work in an async worker; its progress events come back as messages
-that update one table row per host. Passwords live only in the password Input and in the
+The panel gathers the form (targets, login method, dry run, accept-new); the app's
+:class:`~tui.core.upload.service.InstallService` checks it (``plan``: one sentence for any
+mistake, nothing starts) and does the work (``run``) in an async worker; its progress events
+come back as messages that update one table row per host. "Test the connection" posts
+:class:`~tui.messages.TestRequested`: the app opens the tester (no screen is pushed from here). Passwords live only in the password Input and in the
 ConnectOptions handed to the core (whose repr hides them); they are never shown or logged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -21,18 +22,14 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker
 
-from tui.core.connect.client import ConnectOptions, Target, parse_target
 from tui.core.connect.ssh_config import config_hosts  # the tester completes targets the same way
 from tui.core.errors import SshDeckError
-from tui.core.keys.public import PublicKey, read_public_key_file
+from tui.core.keys.public import PublicKey
 from tui.core.text import visible
-from tui.core.upload.authorized_keys import (
-    HostProgress,
-    HostResult,
-    default_private_key,
-    install_many,
-    target_label,
-)
+from tui.core.upload.service import HostProgress, HostResult, InstallPlan, InstallService
+from tui.core.upload.service import public_key_of as public_key_of
+from tui.messages import TestRequested
+from tui.screens.upload.services import services_of
 from tui.workers import work
 
 STAGE_TEXT = {
@@ -60,13 +57,6 @@ def home_relative(path: Path) -> str:
         return str(path)
 
 
-def public_key_of(path: Path) -> Path:
-    """The key list hands over the private key when there is no .pub; take its .pub when it is."""
-    if path.suffix != ".pub" and path.with_name(path.name + ".pub").is_file():
-        return path.with_name(path.name + ".pub")
-    return path
-
-
 class TargetSuggester(Suggester):
     """Completes the last word of the targets input from ``~/.ssh/config`` Host names."""
 
@@ -83,14 +73,6 @@ class TargetSuggester(Suggester):
             if name.startswith(host) and name != host:
                 return value + name[len(host) :]
         return None
-
-
-@dataclass
-class HostRun:
-    """What one press of Install asked for; kept so that the next step can reuse it."""
-
-    options: list[ConnectOptions]
-    dry_run: bool
 
 
 class HostsPanel(Vertical):
@@ -139,14 +121,19 @@ class HostsPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.initial_targets = targets
         self.key_path = public_key_of(key_path) if key_path else None
-        self.config_hosts = config_hosts()
+        self.config_hosts: list[str] = []  # read in compose, from the settings' ~/.ssh
         self.results: list[HostResult] = []
         self.labels: list[str] = []
         self._worker: Worker[None] | None = None
 
+    @property
+    def installs(self) -> InstallService:
+        return services_of(self.app).installs
+
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self.config_hosts = config_hosts(self.installs.settings.ssh_dir / "config")
         with Horizontal(classes="row"):
             yield Label("Key", classes="field")
             yield Input(
@@ -232,11 +219,7 @@ class HostsPanel(Vertical):
         self._show_key()
 
     def _public_key(self) -> tuple[Path, PublicKey]:
-        text = self.query_one("#hosts-key-path", Input).value.strip()
-        if not text:
-            raise SshDeckError("Choose the public key to install (a .pub file).")
-        path = public_key_of(Path(text).expanduser())
-        return path, read_public_key_file(path)
+        return self.installs.read_public_key(self.query_one("#hosts-key-path", Input).value)
 
     def _show_key(self) -> None:
         info = self.query_one("#hosts-key-info", Static)
@@ -247,26 +230,19 @@ class HostsPanel(Vertical):
         else:
             info.update(f"{key.label} {key.sha256} {visible(key.comment or '(no comment)')}")
 
-    def _targets(self) -> list[Target]:
-        text = self.query_one("#hosts-targets", Input).value.replace(",", " ")
-        targets = [parse_target(word) for word in text.split()]
-        if not targets:
-            raise SshDeckError("Type at least one target, such as root@192.0.2.10.")
-        return targets
-
-    def _login(self) -> dict[str, object]:
+    def _plan(self) -> InstallPlan:
+        """The form as the service checks it: key, targets, login, options."""
         method = self.login_method
-        if method == "key":
-            text = self.query_one("#hosts-identity", Input).value.strip()
-            if not text:
-                raise SshDeckError("Type the private key to log in with, or choose another method.")
-            return {"identities": (Path(text).expanduser(),), "use_agent": False}
-        if method == "password":
-            password = self.query_one("#hosts-password", Input).value
-            if not password:
-                raise SshDeckError("Type the account's password, or choose another method.")
-            return {"password": password, "use_agent": False}
-        return {}
+        return self.installs.plan(
+            self.query_one("#hosts-key-path", Input).value,
+            self.query_one("#hosts-targets", Input).value,
+            identity=self.query_one("#hosts-identity", Input).value if method == "key" else None,
+            password=(
+                self.query_one("#hosts-password", Input).value if method == "password" else None
+            ),
+            accept_new=self.query_one("#hosts-accept-new", Checkbox).value,
+            dry_run=self.query_one("#hosts-dry-run", Checkbox).value,
+        )
 
     # -- running -----------------------------------------------------------------------------
 
@@ -279,54 +255,33 @@ class HostsPanel(Vertical):
             return
         error = self.query_one("#hosts-error", Static)
         try:
-            public_path, public_key = self._public_key()
-            targets = self._targets()
-            login = self._login()
+            plan = self._plan()
         except SshDeckError as exc:
             error.update(visible(str(exc)))
             return
         error.update("")
-        accept_new = self.query_one("#hosts-accept-new", Checkbox).value
-        options = [
-            ConnectOptions(target=target, accept_new=accept_new, **login)  # type: ignore[arg-type]
-            for target in targets
-        ]
-        dry_run = self.query_one("#hosts-dry-run", Checkbox).value
         self.results = []
-        self.labels = [
-            target_label(o.target.host, o.target.user, o.effective_port) for o in options
-        ]
+        self.labels = list(plan.labels)
         table = self.query_one("#hosts-table", DataTable)
         table.clear()
         for index, label in enumerate(self.labels):
             table.add_row(Text(visible(label)), STAGE_TEXT["waiting"], "", key=str(index))
         self.query_one("#hosts-summary", Static).update(
-            f"{'Checking' if dry_run else 'Installing on'} {len(options)} host(s)… (escape cancels)"
+            f"{'Checking' if plan.dry_run else 'Installing on'} {len(plan.options)} host(s)… "
+            "(escape cancels)"
         )
         self.query_one("#hosts-test", Button).disabled = True
         self.running = True
-        self._worker = self._install(public_key, options, dry_run, default_private_key(public_path))
+        self._worker = self._install(plan)
 
-    @work(exclusive=True, group="hosts-install")
-    async def _install(
-        self,
-        public_key: PublicKey,
-        options: list[ConnectOptions],
-        dry_run: bool,
-        verify_with: Path | None,
-    ) -> None:
+    # an explicit description: Textual's default repeats the arguments (a password) in its repr
+    @work(exclusive=True, group="hosts-install", description="install the key on the hosts")
+    async def _install(self, plan: InstallPlan) -> None:
         def progress(event: HostProgress) -> None:
             self.post_message(self.Progressed(event))
 
         try:
-            results = await install_many(
-                public_key,
-                options,
-                parallel=10,
-                dry_run=dry_run,
-                verify_with=verify_with,
-                on_progress=progress,
-            )
+            results = await self.installs.run(plan, progress)
         except Exception as exc:  # a bug, not a host problem: say so without the details
             error = f"The installation stopped unexpectedly ({type(exc).__name__}); try again."
             self.post_message(self.Finished([], error=error))
@@ -414,9 +369,7 @@ class HostsPanel(Vertical):
 
     @on(Button.Pressed, "#hosts-test")
     def action_test_connection(self) -> None:
-        """Open the tester on the highlighted host, with the key that was just installed."""
-        from tui.screens.tester import TesterScreen
-
+        """Ask for the tester on the highlighted host, with the key that was just installed."""
         if not self.labels:
             return
         row = self.query_one("#hosts-table", DataTable).cursor_row
@@ -424,7 +377,7 @@ class HostsPanel(Vertical):
         key = None
         try:
             public_path, _key = self._public_key()
-            key = default_private_key(public_path) or public_path
+            key = self.installs.login_key(public_path) or public_path
         except SshDeckError:
             pass
-        self.app.push_screen(TesterScreen(key_path=key, target=label))
+        self.post_message(TestRequested(target=label, key_path=key))

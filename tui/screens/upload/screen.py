@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from tui.core.text import visible
 from tui.screens.upload.hosts import HostsPanel
 from tui.screens.upload.stratos import StratosPanel
+from tui.screens.upload.stratos_edit import EditKeyScreen, KeyChanges
 
 TARGETS = {"stratos": "upload-stratos", "hosts": "upload-hosts"}
 
@@ -67,3 +69,35 @@ class UploadScreen(Screen[None]):
         if callable(cancel) and cancel():
             return
         self.app.pop_screen()
+
+    # -- dialogs the panels ask for (a widget never pushes a screen) -----------------------
+
+    @on(StratosPanel.EditKeyRequested)
+    def _edit_cloud_key(self, message: StratosPanel.EditKeyRequested) -> None:
+        panel, key = message.panel, message.key
+
+        def done(changes: KeyChanges | None) -> None:
+            if changes and (changes.name or changes.description is not None or changes.visibility):
+                panel.update_key(key, changes)
+
+        self.app.push_screen(EditKeyScreen(key, tenant_api=message.tenant_api), done)
+
+    @on(StratosPanel.DeleteKeyRequested)
+    def _delete_cloud_key(self, message: StratosPanel.DeleteKeyRequested) -> None:
+        from tui.screens.modals import ConfirmScreen
+
+        panel, key, ws = message.panel, message.key, message.workspace
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                panel.remove_key(key)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete this SSH key from the workspace?",
+                detail=f"{visible(key.name)} ({key.sha256 or 'unreadable key'}) in "
+                f"{visible(ws.name)}; this cannot be undone.",
+                confirm_label="Delete",
+            ),
+            done,
+        )

@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
@@ -22,6 +23,7 @@ from tui.core.upload.power_os import detect_power_os
 from tui.messages import InstallRequested, TestRequested
 
 if TYPE_CHECKING:
+    from tui.core.keys.public import PublicKey
     from tui.core.upload.stratos import CloudKey
 
 
@@ -105,26 +107,51 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
 
 
 class CloudKeysTable(DataTable[Any]):
-    """The workspace's keys; ``e`` edits (rename, description, visibility), ``d`` deletes."""
+    """The workspace's keys; ``e`` edits (rename, description, visibility), ``d`` deletes.
+
+    It shows what it is handed (:meth:`show`) and says what was pressed with a message; the
+    Stratos panel decides what that means."""
 
     BINDINGS = [
         Binding("e", "edit_key", "Edit key"),
         Binding("d", "delete_key", "Delete key"),
     ]
 
+    class EditPressed(Message):
+        """``e`` on the highlighted key."""
+
+    class DeletePressed(Message):
+        """``d`` on the highlighted key."""
+
     def action_edit_key(self) -> None:
-        owner: Any = self.parent
-        while owner is not None and not hasattr(owner, "edit_selected_key"):
-            owner = owner.parent
-        if owner is not None:
-            owner.edit_selected_key()
+        self.post_message(self.EditPressed())
 
     def action_delete_key(self) -> None:
-        owner: Any = self.parent
-        while owner is not None and not hasattr(owner, "delete_selected_key"):
-            owner = owner.parent
-        if owner is not None:
-            owner.delete_selected_key()
+        self.post_message(self.DeletePressed())
+
+    def show(self, keys: list[CloudKey], public: PublicKey | None) -> None:
+        """One row a key, ``✔ this key`` on the one that is ``public`` (the cursor goes there)."""
+        self.clear()
+        mine_at = None
+        for index, key in enumerate(keys):
+            mine = bool(public and key.public and key.public.same_key(public))
+            if mine and mine_at is None:
+                mine_at = index
+            if key.visibility:
+                visibility = key.visibility
+            else:  # the tenant API's keys belong to the account
+                visibility = "account (old API)" if key.primary_workspace is None else "-"
+            if key.primary_workspace is False:
+                visibility += ", from another workspace"
+            self.add_row(
+                plain("✔ this key" if mine else ""),
+                plain(key.name),
+                plain(key.sha256 or "(unreadable key)"),
+                plain(visibility),
+                key=key.id,
+            )
+        if mine_at is not None:
+            self.move_cursor(row=mine_at)
 
 
 class InstancesTable(DataTable[Any]):
