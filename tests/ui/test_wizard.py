@@ -24,16 +24,14 @@ from tests.ui.app_keys import screen_lines
 from tui.core import secrets
 from tui.core.errors import WriteError
 from tui.core.keys import generate, trash
+from tui.core.keys.generation import Generation, GenerationCancelled, GenerationRequest
 from tui.core.keys.private import open_private_key_file
+from tui.core.settings import Settings
+from tui.core.validate import key_file_name_problem as file_name_problem
 from tui.messages import KeyGenerated
 from tui.screens.wizard import WizardScreen
-from tui.screens.wizard_model import (
-    KEY_CHOICES,
-    GenerationJob,
-    file_name_problem,
-    parse_rounds,
-    run_job,
-)
+from tui.screens.wizard_model import KEY_CHOICES, parse_rounds
+from tui.services import Services
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SIZE = (110, 42)
@@ -44,6 +42,7 @@ class _Host(App[None]):
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
+        self.services = Services.create(Settings.from_environment())
         self.directory = directory
         self.generated: list[KeyGenerated] = []
 
@@ -136,7 +135,7 @@ def test_rounds_are_a_whole_number_in_range() -> None:
     assert [parse_rounds(t) for t in ("0", "-3", "1001", "abc", "", "1.5")] == [None] * 6
 
 
-def _job(path: Path, **kwargs: Any) -> GenerationJob:
+def _job(path: Path, **kwargs: Any) -> Generation:
     options: dict[str, Any] = {
         "passphrase": None,
         "rounds": 16,
@@ -144,13 +143,14 @@ def _job(path: Path, **kwargs: Any) -> GenerationJob:
         "remember": False,
     }
     options.update(kwargs)
-    return GenerationJob(KEY_CHOICES[0], path, "c@test", **options)
+    request = GenerationRequest(path, "ed25519", 256, "c@test", **options)
+    return Services.create(Settings.from_environment()).keys.generation(request)
 
 
 def test_a_job_cancelled_before_writing_writes_nothing(ssh_dir: Path) -> None:
     job = _job(ssh_dir / "id_ed25519")
     assert job.cancel()
-    assert run_job(job) is None
+    assert job.run() == GenerationCancelled(ssh_dir / "id_ed25519")
     assert list(ssh_dir.iterdir()) == []
 
 
@@ -166,7 +166,7 @@ def test_a_failed_write_puts_the_replaced_pair_back(
     monkeypatch.setattr(generate, "write_key_pair", broken)
     job = _job(ssh_dir / "id_ed25519", replace=True)
     with pytest.raises(WriteError):
-        run_job(job)
+        job.run()
     assert sorted((p.name, p.read_bytes()) for p in ssh_dir.iterdir()) == before
     assert not job.cancel(), "once writing started, cancelling is refused"
 
