@@ -111,7 +111,7 @@ class KeyActions(_Base):
                 return
             current = answer.current if ask_current else stored
             try:
-                await asyncio.to_thread(
+                changed = await asyncio.to_thread(
                     functools.partial(
                         keys.change_passphrase,
                         entry.path,
@@ -127,7 +127,13 @@ class KeyActions(_Base):
             break
         name = visible(entry.name)
         if answer.new:
-            kept = " and saved in the keyring" if answer.remember else ""
+            kept = ""
+            if answer.remember:
+                kept = (
+                    " and saved in the keyring"
+                    if changed.remembered
+                    else "; the keyring refused to store it"
+                )
             done = "was changed" if entry.encrypted else "was added"
             self._say(f"The passphrase of {name} {done}{kept}.")
         else:
