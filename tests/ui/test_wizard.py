@@ -26,6 +26,7 @@ from tui.core.errors import WriteError
 from tui.core.keys import generate, trash
 from tui.core.keys.generation import Generation, GenerationCancelled, GenerationRequest
 from tui.core.keys.private import open_private_key_file
+from tui.core.keys.rsa_search import RsaSearch
 from tui.core.settings import Settings
 from tui.core.validate import key_file_name_problem as file_name_problem
 from tui.messages import KeyGenerated
@@ -391,15 +392,18 @@ async def test_escape_goes_back_one_step_and_leaves_from_the_first(ssh_dir: Path
 async def test_escape_cancels_generation_and_leaves_no_file(
     ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Generation waits for the test, so the cancel surely comes first (no timing involved).
+    # The RSA search waits for the test, so the cancel surely comes first (no timing involved).
     release = threading.Event()
-    real = generate.generate_private_key
+    real = RsaSearch.run
+    outcomes: list[object] = []
 
-    def slow(*args: Any, **kwargs: Any) -> generate.NewKey:
+    def slow(search: RsaSearch) -> object:
         assert release.wait(60)
-        return real(*args, **kwargs)
+        outcome = real(search)
+        outcomes.append(outcome)
+        return outcome
 
-    monkeypatch.setattr(generate, "generate_private_key", slow)
+    monkeypatch.setattr(RsaSearch, "run", slow)
     app = _Host(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
         await to_passphrase_step(pilot, downs=6)  # RSA 4096
@@ -419,6 +423,7 @@ async def test_escape_cancels_generation_and_leaves_no_file(
         assert await asyncio.to_thread(job.finished.wait, 120)
         await pilot.pause()
         assert screen.step == 3 and not app.generated
+        assert outcomes == [None]  # the cancelled search gave no key
     assert list(ssh_dir.iterdir()) == []
     assert not trash.trash_root().exists()
 
