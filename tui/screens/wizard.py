@@ -57,6 +57,8 @@ from tui.screens.wizard_model import (
     STRATOS_NOTE,
     generating_text,
     parse_rounds,
+    passphrase_problem,
+    result_notes,
 )
 from tui.widgets.key_details import home_relative
 from tui.widgets.randomart import RandomArt
@@ -393,17 +395,15 @@ class WizardScreen(Screen[None]):
         self.query_one("#confirm", Input).focus()
 
     def _check_passphrase(self) -> str | None:
-        if parse_rounds(self.query_one("#rounds", Input).value) is None:
+        rounds = self.query_one("#rounds", Input).value
+        if parse_rounds(rounds) is None:
             self.query_one("#advanced", Collapsible).collapsed = False
-            return f"KDF rounds must be a whole number from {MIN_ROUNDS} to {MAX_ROUNDS} (16 is the default)."
-        if self.query_one("#no-passphrase", Checkbox).value:
-            return None
-        passphrase = self.query_one("#passphrase", Input).value
-        if not passphrase:
-            return "Type a passphrase twice, or tick 'no passphrase' to make a key without one."
-        if self.query_one("#confirm", Input).value != passphrase:
-            return "The two passphrases do not match; type the same passphrase in both fields."
-        return None
+        return passphrase_problem(
+            rounds,
+            self.query_one("#no-passphrase", Checkbox).value,
+            self.query_one("#passphrase", Input).value,
+            self.query_one("#confirm", Input).value,
+        )
 
     @on(Input.Submitted, "#confirm")
     @on(Input.Submitted, "#rounds")
@@ -501,20 +501,9 @@ class WizardScreen(Screen[None]):
                 "ssh-keygen -l: " + files.public.keygen_line(comment=visible(files.public.comment))
             )
         )
-        notes = [
-            "Encrypted with your passphrase."
-            if files.encrypted
-            else "Not encrypted (no passphrase)."
-        ]
-        if result.stored_in_keyring is True:
-            notes.append("The passphrase is stored in the system keyring.")
-        elif result.stored_in_keyring is False:
-            notes.append("The keyring refused to store the passphrase; nothing was stored.")
-        if result.trashed is not None:
-            notes.append(
-                f"The old pair was moved to the trash: {home_relative(result.trashed.folder)}"
-            )
-        self.query_one("#result-notes", Static).update(Content("\n".join(notes)))
+        trash_folder = home_relative(result.trashed.folder) if result.trashed else None
+        notes = result_notes(files.encrypted, result.stored_in_keyring, trash_folder)
+        self.query_one("#result-notes", Static).update(Content(notes))
         if job is self.job:
             self.job = None
         self._show_step(5)

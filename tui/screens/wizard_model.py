@@ -59,3 +59,33 @@ def parse_rounds(text: str) -> int | None:
     except ValueError:
         return None
     return rounds if MIN_ROUNDS <= rounds <= MAX_ROUNDS else None
+
+
+def passphrase_problem(
+    rounds_text: str, without: bool, passphrase: str, confirm: str
+) -> str | None:
+    """Why step 4 cannot go on, as one sentence, or None."""
+    if parse_rounds(rounds_text) is None:
+        return (
+            f"KDF rounds must be a whole number from {MIN_ROUNDS} to {MAX_ROUNDS} "
+            "(16 is the default)."
+        )
+    if without:
+        return None
+    if not passphrase:
+        return "Type a passphrase twice, or tick 'no passphrase' to make a key without one."
+    if confirm != passphrase:
+        return "The two passphrases do not match; type the same passphrase in both fields."
+    return None
+
+
+def result_notes(encrypted: bool, stored_in_keyring: bool | None, trash_folder: str | None) -> str:
+    """The notes under the new key: encryption, keyring, and where a replaced pair went."""
+    notes = ["Encrypted with your passphrase." if encrypted else "Not encrypted (no passphrase)."]
+    if stored_in_keyring is True:
+        notes.append("The passphrase is stored in the system keyring.")
+    elif stored_in_keyring is False:
+        notes.append("The keyring refused to store the passphrase; nothing was stored.")
+    if trash_folder is not None:
+        notes.append(f"The old pair was moved to the trash: {trash_folder}")
+    return "\n".join(notes)
