@@ -31,7 +31,7 @@ from tui.core.settings import Settings
 from tui.core.validate import key_file_name_problem as file_name_problem
 from tui.messages import KeyGenerated
 from tui.screens.wizard import WizardScreen
-from tui.screens.wizard_model import KEY_CHOICES, parse_rounds
+from tui.screens.wizard_model import KEY_CHOICES, parse_rounds, passphrase_problem, result_notes
 from tui.services import Services
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -134,6 +134,24 @@ def test_rounds_are_a_whole_number_in_range() -> None:
     assert parse_rounds("16") == 16
     assert parse_rounds(" 100 ") == 100
     assert [parse_rounds(t) for t in ("0", "-3", "1001", "abc", "", "1.5")] == [None] * 6
+
+
+def test_step_four_says_what_blocks_it() -> None:
+    assert passphrase_problem("16", False, "a b", "a b") is None
+    assert passphrase_problem("16", True, "", "") is None  # no passphrase, on purpose
+    assert "rounds" in (passphrase_problem("0", True, "", "") or "")  # even without one
+    assert "twice" in (passphrase_problem("16", False, "", "") or "")
+    assert "do not match" in (passphrase_problem("16", False, "a", "b") or "")
+
+
+def test_result_notes_say_what_happened() -> None:
+    notes = result_notes(True, False, "~/.local/share/sshdeck/trash/x")
+    assert notes.splitlines() == [
+        "Encrypted with your passphrase.",
+        "The keyring refused to store the passphrase; nothing was stored.",
+        "The old pair was moved to the trash: ~/.local/share/sshdeck/trash/x",
+    ]
+    assert result_notes(False, None, None) == "Not encrypted (no passphrase)."
 
 
 def _job(path: Path, **kwargs: Any) -> Generation:
