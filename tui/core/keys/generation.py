@@ -143,7 +143,11 @@ class Generation:
 
         thread = threading.Thread(target=make, name="sshdeck-keygen", daemon=True)
         thread.start()
-        thread.join()
+        try:
+            thread.join()
+        except BaseException:  # ctrl+c on the command line: no search may outlive us
+            self.cancel()
+            raise
         if "error" in outcome:
             raise outcome["error"]
         key: generate.NewKey | None = outcome["key"]
