@@ -37,16 +37,16 @@ from tests.ui.app_keys import (
     wait_for,
 )
 from tui.app import make_app
+from tui.core.keys.generation import (
+    BACKGROUND_NICENESS,
+    Generation,
+    GenerationRequest,
+    lower_thread_priority,
+)
+from tui.core.settings import Settings
 from tui.screens.help import HelpScreen
 from tui.screens.modals import ConfirmScreen
 from tui.screens.wizard import WizardScreen
-from tui.screens.wizard_model import (
-    BACKGROUND_NICENESS,
-    KEY_CHOICES,
-    GenerationJob,
-    generate_in_background,
-    lower_thread_priority,
-)
 
 SIZE = (140, 45)
 ISSUE_KEYS = {
@@ -192,29 +192,32 @@ def test_key_search_runs_at_background_priority_in_its_own_thread() -> None:
     thread.join()
     assert seen and seen[0] >= BACKGROUND_NICENESS
     caller = _thread_priority()
-    job = GenerationJob(KEY_CHOICES[0], Path("/nonexistent/k"), "c", None, 16, False, False)
-    key = generate_in_background(job)  # made in a short-lived thread of its own
+    job = Generation(GenerationRequest(Path("/nonexistent/k"), comment="c"), _settings())
+    key = job.make_key()  # made in a short-lived thread of its own
     assert key is not None and key.entry
     assert _thread_priority() == caller  # the (pooled) worker thread keeps its priority
 
 
+def _settings() -> Settings:
+    return Settings.from_environment()
+
+
 def test_cancel_stops_the_rsa_search_at_once() -> None:
-    """The RSA search is a child process that ``escape`` (job.cancel) kills: nothing comes back."""
-    rsa = next(c for c in KEY_CHOICES if c.key_type == "rsa" and c.bits == 4096)
+    """The RSA search is child processes that ``escape`` (job.cancel) kills: nothing comes back."""
+    request = GenerationRequest(Path("/nonexistent/k"), "rsa", 4096, "c")
     for _attempt in range(5):  # a search may (rarely) finish before the cancel: try again
-        job = GenerationJob(rsa, Path("/nonexistent/k"), "c", None, 16, False, False)
+        job = Generation(request, _settings())
+        assert job.search is not None
         outcome: list[object] = []
-        thread = threading.Thread(
-            target=lambda j=job, out=outcome: out.append(generate_in_background(j))
-        )
+        thread = threading.Thread(target=lambda j=job, out=outcome: out.append(j.make_key()))
         thread.start()
         deadline = time.monotonic() + 20
-        while job.search is None and thread.is_alive() and time.monotonic() < deadline:
+        while not job.search.running and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
-        child = job.search
+        children = list(job.search.children)
         assert job.cancel()
         thread.join(timeout=20)
-        if child is not None and child.returncode == -signal.SIGKILL:
+        if children and all(c.returncode == -signal.SIGKILL for c in children):
             assert outcome == [None]
             return
     raise AssertionError("every search finished before it could be cancelled")

@@ -67,3 +67,34 @@ async def test_keys_added_outside_are_marked(ssh_dir: Path, ssh_agent) -> None: 
         assert ssh_agent.ssh_add(str(ssh_dir / "id_ed25519")).returncode == 0
         await wait_for(pilot, lambda: len(screen.agent_keys) == 1)  # noticed by polling
         assert "ssh-agent: 1 loaded" in str(screen.query_one("#status").content)
+
+
+async def test_the_key_list_uses_the_agent_of_the_services_it_was_given(
+    ssh_dir: Path,
+    ssh_agent,  # type: ignore[no-untyped-def]
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """make_app(services=...) decides the agent: not whatever SSH_AUTH_SOCK says later."""
+    import dataclasses
+
+    from tui.core.settings import Settings
+    from tui.services import Services
+
+    install_app_keys(ssh_dir, ("id_ed25519",))
+    assert ssh_agent.ssh_add(str(ssh_dir / "id_ed25519")).returncode == 0
+    settings = Settings.from_environment()
+    monkeypatch.delenv("SSH_AUTH_SOCK")
+    app = make_app(ssh_dir, Services.create(settings))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        await wait_for(pilot, lambda: len(screen.agent_keys) == 1)
+        assert "ssh-agent: 1 loaded" in str(screen.query_one("#status").content)
+
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(ssh_agent.socket))
+    no_agent = Services.create(dataclasses.replace(settings, ssh_auth_sock=None))
+    app = make_app(ssh_dir, no_agent)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await select(pilot, "id_ed25519")
+        await wait_for(pilot, lambda: screen.agent_message is not None)
+        assert not screen.agent_keys
+        assert "no ssh-agent" in str(screen.query_one("#status").content)

@@ -24,16 +24,15 @@ from tests.ui.app_keys import screen_lines
 from tui.core import secrets
 from tui.core.errors import WriteError
 from tui.core.keys import generate, trash
+from tui.core.keys.generation import Generation, GenerationCancelled, GenerationRequest
 from tui.core.keys.private import open_private_key_file
+from tui.core.keys.rsa_search import RsaSearch
+from tui.core.settings import Settings
+from tui.core.validate import key_file_name_problem as file_name_problem
 from tui.messages import KeyGenerated
 from tui.screens.wizard import WizardScreen
-from tui.screens.wizard_model import (
-    KEY_CHOICES,
-    GenerationJob,
-    file_name_problem,
-    parse_rounds,
-    run_job,
-)
+from tui.screens.wizard_model import KEY_CHOICES, parse_rounds, passphrase_problem, result_notes
+from tui.services import Services
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SIZE = (110, 42)
@@ -44,6 +43,7 @@ class _Host(App[None]):
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
+        self.services = Services.create(Settings.from_environment())
         self.directory = directory
         self.generated: list[KeyGenerated] = []
 
@@ -136,7 +136,25 @@ def test_rounds_are_a_whole_number_in_range() -> None:
     assert [parse_rounds(t) for t in ("0", "-3", "1001", "abc", "", "1.5")] == [None] * 6
 
 
-def _job(path: Path, **kwargs: Any) -> GenerationJob:
+def test_step_four_says_what_blocks_it() -> None:
+    assert passphrase_problem("16", False, "a b", "a b") is None
+    assert passphrase_problem("16", True, "", "") is None  # no passphrase, on purpose
+    assert "rounds" in (passphrase_problem("0", True, "", "") or "")  # even without one
+    assert "twice" in (passphrase_problem("16", False, "", "") or "")
+    assert "do not match" in (passphrase_problem("16", False, "a", "b") or "")
+
+
+def test_result_notes_say_what_happened() -> None:
+    notes = result_notes(True, False, "~/.local/share/sshdeck/trash/x")
+    assert notes.splitlines() == [
+        "Encrypted with your passphrase.",
+        "The keyring refused to store the passphrase; nothing was stored.",
+        "The old pair was moved to the trash: ~/.local/share/sshdeck/trash/x",
+    ]
+    assert result_notes(False, None, None) == "Not encrypted (no passphrase)."
+
+
+def _job(path: Path, **kwargs: Any) -> Generation:
     options: dict[str, Any] = {
         "passphrase": None,
         "rounds": 16,
@@ -144,13 +162,14 @@ def _job(path: Path, **kwargs: Any) -> GenerationJob:
         "remember": False,
     }
     options.update(kwargs)
-    return GenerationJob(KEY_CHOICES[0], path, "c@test", **options)
+    request = GenerationRequest(path, "ed25519", 256, "c@test", **options)
+    return Services.create(Settings.from_environment()).keys.generation(request)
 
 
 def test_a_job_cancelled_before_writing_writes_nothing(ssh_dir: Path) -> None:
     job = _job(ssh_dir / "id_ed25519")
     assert job.cancel()
-    assert run_job(job) is None
+    assert job.run() == GenerationCancelled(ssh_dir / "id_ed25519")
     assert list(ssh_dir.iterdir()) == []
 
 
@@ -166,7 +185,7 @@ def test_a_failed_write_puts_the_replaced_pair_back(
     monkeypatch.setattr(generate, "write_key_pair", broken)
     job = _job(ssh_dir / "id_ed25519", replace=True)
     with pytest.raises(WriteError):
-        run_job(job)
+        job.run()
     assert sorted((p.name, p.read_bytes()) for p in ssh_dir.iterdir()) == before
     assert not job.cancel(), "once writing started, cancelling is refused"
 
@@ -391,15 +410,18 @@ async def test_escape_goes_back_one_step_and_leaves_from_the_first(ssh_dir: Path
 async def test_escape_cancels_generation_and_leaves_no_file(
     ssh_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Generation waits for the test, so the cancel surely comes first (no timing involved).
+    # The RSA search waits for the test, so the cancel surely comes first (no timing involved).
     release = threading.Event()
-    real = generate.generate_private_key
+    real = RsaSearch.run
+    outcomes: list[object] = []
 
-    def slow(*args: Any, **kwargs: Any) -> generate.NewKey:
+    def slow(search: RsaSearch) -> object:
         assert release.wait(60)
-        return real(*args, **kwargs)
+        outcome = real(search)
+        outcomes.append(outcome)
+        return outcome
 
-    monkeypatch.setattr(generate, "generate_private_key", slow)
+    monkeypatch.setattr(RsaSearch, "run", slow)
     app = _Host(ssh_dir)
     async with app.run_test(size=SIZE) as pilot:
         await to_passphrase_step(pilot, downs=6)  # RSA 4096
@@ -419,6 +441,7 @@ async def test_escape_cancels_generation_and_leaves_no_file(
         assert await asyncio.to_thread(job.finished.wait, 120)
         await pilot.pause()
         assert screen.step == 3 and not app.generated
+        assert outcomes == [None]  # the cancelled search gave no key
     assert list(ssh_dir.iterdir()) == []
     assert not trash.trash_root().exists()
 

@@ -4,16 +4,23 @@
 ``add -f FILE [-t SECONDS]`` adds a key (the passphrase comes from the keyring first, then
 ``-P``/``--passphrase-stdin``, then a prompt on a terminal), ``remove -f FILE`` removes it.
 Exit codes: 0 done, 1 failed (one sentence on stderr), 2 usage error.
+
+The agent's socket and the keyring come through the core's
+:class:`~tui.core.keys.service.KeyService`, built from ``Settings.from_environment()``.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.common import ask_secret, print_json, read_stdin_lines
+from tui.cli.keys import key_service
 from tui.core.text import visible
+
+if TYPE_CHECKING:
+    from tui.core.keys.service import KeyService
 
 PROMPT_TRIES = 3
 
@@ -67,11 +74,10 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.core.keys.agent import agent_socket, list_keys
-
-    keys = _run_async(list_keys())
+    service = key_service()
+    keys = _run_async(service.agent_keys())
     if args.json:
-        print_json({"socket": agent_socket(), "keys": [k.to_json() for k in keys]})
+        print_json({"socket": service.agent_socket, "keys": [k.to_json() for k in keys]})
     elif not keys:
         print("The agent has no identities.")
     else:
@@ -81,9 +87,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
+def _open(args: argparse.Namespace, service: KeyService) -> tuple[Any, str | None]:
     """Open the key: keyring first, then -P / stdin, then a terminal prompt."""
-    from tui.core import secrets
     from tui.core.errors import KeyFormatError, WrongPassphrase
     from tui.core.keys.agent import open_for_agent
     from tui.core.keys.pairwrite import try_recover
@@ -101,7 +106,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
         given = read_stdin_lines(1)[0]
     candidates: list[str] = []
     if info.public is not None:
-        stored = secrets.get_passphrase(info.public.sha256)
+        stored = service.stored_passphrase(info.public.sha256)
         if stored is not None:
             candidates.append(stored)
     if given is not None:
@@ -129,18 +134,19 @@ def _open(args: argparse.Namespace) -> tuple[Any, str | None]:
 def cmd_add(args: argparse.Namespace) -> int:
     import sys
 
-    from tui.core import secrets
-    from tui.core.keys.agent import NO_AGENT, AgentUnavailable, add_opened, agent_socket
+    from tui.core.keys.agent import NO_AGENT, AgentUnavailable
 
-    if agent_socket() is None:  # before asking for a passphrase that could not be used
+    service = key_service()
+    if service.agent_socket is None:  # before asking for a passphrase that could not be used
         raise AgentUnavailable(NO_AGENT)
-    opened, passphrase = _open(args)
-    public = _run_async(add_opened(args.file, opened, args.lifetime, agent_socket()))
+    opened, passphrase = _open(args, service)
+    public = _run_async(service.agent_add(args.file, opened, args.lifetime))
     remembered = False
     if args.remember and passphrase:
-        remembered = secrets.store_passphrase(public.sha256, passphrase)
+        remembered = service.remember_passphrase(public.sha256, passphrase)
         if not remembered:
-            print(secrets.keyring_status().reason or "The keyring refused.", file=sys.stderr)
+            reason = service.keyring_status().reason
+            print(reason or "The keyring refused.", file=sys.stderr)
     if args.json:
         print_json(
             {
@@ -163,10 +169,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from tui.core.keys.agent import public_key_for, remove_key
+    from tui.core.keys.agent import public_key_for
 
     public = public_key_for(args.file)
-    _run_async(remove_key(public))
+    _run_async(key_service().agent_remove(public))
     if args.json:
         print_json({"removed": {"path": str(args.file), "sha256": public.sha256}})
     else:

@@ -1,6 +1,8 @@
 """Key commands: fingerprint, list, keygen, passwd, comment, pub.
 
 These import neither Textual nor asyncssh: scripts call them in loops, so start-up time counts.
+Each command builds the core's :class:`~tui.core.keys.service.KeyService` from
+``Settings.from_environment()`` (the one read of the environment) and calls it, as the app does.
 """
 
 from __future__ import annotations
@@ -9,11 +11,22 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli.common import ask_new_passphrase, ask_secret, print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument, KeyFileError
 from tui.core.text import visible
+
+if TYPE_CHECKING:
+    from tui.core.keys.service import KeyService
+
+
+def key_service() -> KeyService:
+    """The key service of this run, from the environment (read once, by ``Settings``)."""
+    from tui.core.keys.service import KeyService
+    from tui.core.settings import Settings
+
+    return KeyService(Settings.from_environment())
 
 
 def register(subparsers: Any) -> None:
@@ -85,9 +98,7 @@ def register(subparsers: Any) -> None:
 
 def fingerprint_lines(path: Path | str, hash_name: str, visual: bool) -> list[str]:
     """What ``ssh-keygen -l [-v] [-E hash] -f path`` prints, line by line."""
-    from tui.core.keys.keygen_listing import fingerprint_report
-
-    return fingerprint_report(str(path), hash_name, visual)
+    return key_service().fingerprint_report(str(path), hash_name, visual)
 
 
 def cmd_fingerprint(args: argparse.Namespace) -> int:
@@ -104,8 +115,6 @@ def _short(fp: str, width: int = 20) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.core.keys.scan import scan_directory
-
     if args.dir is not None and args.dir.exists() and not args.dir.is_dir():
         raise KeyFileError(
             f"{args.dir} is not a directory; give the directory that holds your keys."
@@ -113,7 +122,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.dir is not None and not args.dir.exists():
         # Named on purpose, so a typo must not look like an empty key directory.
         raise KeyFileError(f"{args.dir} does not exist; give the directory that holds your keys.")
-    result = scan_directory(args.dir)
+    result = key_service().scan(args.dir)
     if args.json:
         print_json(result.to_json())
         return 0
@@ -175,16 +184,16 @@ def _new_passphrase(args: argparse.Namespace) -> str:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from tui.core.keys.generate import (
         KEY_FILE_NAMES,
-        check_comment,
         check_request,
         check_rounds,
         check_targets,
         default_comment,
         default_key_path,
-        generate_private_key,
-        write_key_pair,
     )
+    from tui.core.keys.generation import GenerationRequest
+    from tui.core.validate import validate_comment
 
+    service = key_service()
     key_type = args.type.lower()
     if key_type == "dsa":
         raise InvalidArgument(
@@ -195,21 +204,31 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         raise InvalidArgument(
             "-f '' names no file; give a path such as ~/.ssh/id_ed25519, or leave -f out."
         )
-    path = Path(args.file) if args.file is not None else default_key_path(key_type)
+    path = Path(args.file) if args.file is not None else default_key_path(key_type, service.ssh_dir)
     if path.is_dir():
         raise InvalidArgument(
             f"{path} is a directory; give a file name inside it, such as {path / KEY_FILE_NAMES[key_type]}."
         )
     check_rounds(args.rounds)
     comment = default_comment() if args.comment is None else args.comment
-    check_comment(comment)
+    validate_comment(comment)
     check_targets(path, overwrite=args.force)
     _check_writable(path.parent)
     passphrase = _new_passphrase(args)
+    request = GenerationRequest(
+        path,
+        key_type,
+        bits,
+        comment,
+        passphrase or None,
+        args.rounds,
+        overwrite=args.force,
+        background=False,  # a person waits for it: every core at full speed
+    )
+    service.check(request)
     if not args.json:
         print(f"Generating public/private {key_type} key pair.")
-    key = generate_private_key(key_type, bits, comment, parallel=True)
-    files = write_key_pair(key, path, passphrase or None, args.rounds, overwrite=args.force)
+    files = service.generate(request).files
     public = files.public
     if args.json:
         print_json(
@@ -287,8 +306,7 @@ def _existing_passphrase(
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    from tui.core.keys.generate import change_passphrase
-
+    service = key_service()
     encrypted = _is_encrypted(args.file)
     old: str | None = args.old
     new: str | None = args.new
@@ -316,28 +334,26 @@ def cmd_passwd(args: argparse.Namespace) -> int:
             old = ask_secret("Enter old passphrase: ")
         if encrypted and new is None:
             # Like ssh-keygen -p: a wrong old passphrase stops here, before the new one is asked.
-            from tui.core.keys.private import open_private_key_file
-
-            open_private_key_file(args.file, old)
+            service.open_key(args.file, old)
         if new is None:
             new = ask_new_passphrase("Enter new passphrase (empty for no passphrase): ")
-    opened = change_passphrase(args.file, old if encrypted else None, new or None, args.rounds)
+    changed = service.change_passphrase(
+        args.file, old if encrypted else None, new or None, rounds=args.rounds
+    )
     # What ssh-keygen -p prints, for adding, changing and removing alike.
-    print(f"Key has comment '{visible(opened.comment)}'")
+    print(f"Key has comment '{visible(changed.comment)}'")
     print("Your identification has been saved with the new passphrase.")
     return 0
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    from tui.core.keys.generate import replace_comment
-
     # An unencrypted key needs no passphrase: then stdin may be empty.
     wanted = args.passphrase_stdin and args.passphrase is None and _is_encrypted(args.file)
     lines = read_stdin_lines(1) if wanted else None
     passphrase = _existing_passphrase(args, args.passphrase, lines)
-    old, public = replace_comment(args.file, args.comment, passphrase)
-    print(f"Old comment: {visible(old)}")  # the two lines ssh-keygen -c prints
-    print(f"Comment '{visible(public.comment)}' applied")
+    changed = key_service().change_comment(args.file, args.comment, passphrase)
+    print(f"Old comment: {visible(changed.old)}")  # the two lines ssh-keygen -c prints
+    print(f"Comment '{visible(changed.public.comment)}' applied")
     return 0
 
 

@@ -6,21 +6,23 @@ notification. A failure (the core's ``SshDeckError``, an ``OSError``, or a key d
 another program while its dialog was open) becomes a notification with its sentence; the app
 stays up. The keyring is tried before any passphrase prompt; a passphrase is stored only when
 asked. Names and comments are shown with ``visible`` escapes, never as markup.
+
+Every file change, keyring call and agent request is the core's ``KeyService``
+(``app.services.keys``); this module only asks and tells.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 
-from tui.core import secrets
 from tui.core.errors import WrongPassphrase
-from tui.core.keys import agent as agent_core
-from tui.core.keys.generate import change_comment, change_passphrase
-from tui.core.keys.private import OpenedKey, open_private_key_file
-from tui.core.keys.scan import FIXABLE, KeyEntry, fix_problem
-from tui.core.keys.trash import TrashRecord, move_to_trash, restore
+from tui.core.keys.private import OpenedKey
+from tui.core.keys.scan import KeyEntry
+from tui.core.keys.trash import TrashRecord
 from tui.core.text import visible
+from tui.screens.app_services import key_service
 from tui.screens.modals import (
     AgentAddScreen,
     ChangePassphraseScreen,
@@ -60,12 +62,13 @@ class KeyActions(_Base):
         """Open the private key: no passphrase, the keyring's, or one typed (asked again if wrong)."""
         assert entry.path is not None
         path = entry.path
+        keys = key_service(self)
         if not entry.encrypted:
-            return await asyncio.to_thread(open_private_key_file, path, None), None
-        stored = await asyncio.to_thread(secrets.get_passphrase, entry.public.sha256)
+            return await asyncio.to_thread(keys.open_key, path, None), None
+        stored = await asyncio.to_thread(keys.stored_passphrase, entry.public.sha256)
         if stored is not None:
             try:
-                return await asyncio.to_thread(open_private_key_file, path, stored), stored
+                return await asyncio.to_thread(keys.open_key, path, stored), stored
             except WrongPassphrase:
                 pass  # the key changed since; ask
         detail = why
@@ -76,7 +79,7 @@ class KeyActions(_Base):
             if typed is None:
                 return None
             try:
-                return await asyncio.to_thread(open_private_key_file, path, typed), typed
+                return await asyncio.to_thread(keys.open_key, path, typed), typed
             except WrongPassphrase as exc:
                 detail = str(exc)
 
@@ -89,11 +92,12 @@ class KeyActions(_Base):
     @work(exclusive=True, group="key-action")
     async def change_passphrase_flow(self, entry: KeyEntry) -> None:
         assert entry.path is not None
+        keys = key_service(self)
         sha = entry.public.sha256
         stored = None
         if entry.encrypted:
-            stored = await asyncio.to_thread(secrets.get_passphrase, sha)
-        status = await asyncio.to_thread(secrets.keyring_status)
+            stored = await asyncio.to_thread(keys.stored_passphrase, sha)
+        status = await asyncio.to_thread(keys.keyring_status)
         reason = None if status.available else status.reason or "No system keyring is available."
         error = ""
         ask_current = bool(entry.encrypted) and stored is None
@@ -107,18 +111,29 @@ class KeyActions(_Base):
                 return
             current = answer.current if ask_current else stored
             try:
-                await asyncio.to_thread(change_passphrase, entry.path, current, answer.new or None)
+                changed = await asyncio.to_thread(
+                    functools.partial(
+                        keys.change_passphrase,
+                        entry.path,
+                        current,
+                        answer.new or None,
+                        sha256=sha,
+                        remember=answer.remember,
+                    )
+                )
             except WrongPassphrase as exc:
                 error, ask_current = str(exc), True
                 continue
             break
-        if answer.new and (answer.remember or stored is not None):
-            await asyncio.to_thread(secrets.store_passphrase, sha, answer.new)
-        elif not answer.new and stored is not None:
-            await asyncio.to_thread(secrets.forget_passphrase, sha)
         name = visible(entry.name)
         if answer.new:
-            kept = " and saved in the keyring" if answer.remember else ""
+            kept = ""
+            if answer.remember:
+                kept = (
+                    " and saved in the keyring"
+                    if changed.remembered
+                    else "; the keyring refused to store it"
+                )
             done = "was changed" if entry.encrypted else "was added"
             self._say(f"The passphrase of {name} {done}{kept}.")
         else:
@@ -141,7 +156,9 @@ class KeyActions(_Base):
         if opened is None:
             return
         try:
-            await asyncio.to_thread(change_comment, entry.path, comment, opened[1])
+            await asyncio.to_thread(
+                key_service(self).change_comment, entry.path, comment, opened[1]
+            )
         finally:
             self.rescan()  # also when the key was deleted meanwhile: the list drops it
         shown = visible(comment) if comment else "(none)"
@@ -156,9 +173,10 @@ class KeyActions(_Base):
     @work(exclusive=True, group="key-action")
     async def agent_flow(self, entry: KeyEntry) -> None:
         name = visible(entry.name)
+        keys = key_service(self)
         try:
             if entry.public.sha256 in self.agent_keys:
-                await agent_core.remove_key(entry.public)
+                await keys.agent_remove(entry.public)
                 self._say(f"Removed {name} from the ssh-agent.")
             else:
                 if entry.path is None:
@@ -166,8 +184,8 @@ class KeyActions(_Base):
                 sha = entry.public.sha256
                 stored = None
                 if entry.encrypted:
-                    stored = await asyncio.to_thread(secrets.get_passphrase, sha)
-                status = await asyncio.to_thread(secrets.keyring_status)
+                    stored = await asyncio.to_thread(keys.stored_passphrase, sha)
+                status = await asyncio.to_thread(keys.keyring_status)
                 choice = await self.app.push_screen_wait(
                     AgentAddScreen(
                         entry.name,
@@ -180,9 +198,9 @@ class KeyActions(_Base):
                 opened = await self.unlock(entry, "The ssh-agent needs the key decrypted.")
                 if opened is None:
                     return
-                await agent_core.add_opened(entry.path, opened[0], choice.lifetime)
+                await keys.agent_add(entry.path, opened[0], choice.lifetime)
                 if choice.remember and opened[1]:
-                    await asyncio.to_thread(secrets.store_passphrase, sha, opened[1])
+                    await asyncio.to_thread(keys.remember_passphrase, sha, opened[1])
                 until = f" for {choice.lifetime} seconds" if choice.lifetime else ""
                 self._say(f"Added {name} to the ssh-agent{until}.")
         finally:
@@ -210,7 +228,7 @@ class KeyActions(_Base):
         if not confirmed:
             return
         try:
-            record = await asyncio.to_thread(move_to_trash, files)
+            record = await asyncio.to_thread(key_service(self).delete, files)
         finally:
             self.rescan()
         self.trash.append(record)
@@ -224,7 +242,7 @@ class KeyActions(_Base):
     @work(exclusive=True, group="key-action")
     async def restore_flow(self) -> None:
         record = self.trash[-1]
-        restored = await asyncio.to_thread(restore, record)
+        restored = await asyncio.to_thread(key_service(self).restore, record)
         self.trash.pop()
         self.undo_count = len(self.trash)
         self._say(f"Restored {', '.join(home_relative(p) for p in restored)}.")
@@ -238,7 +256,7 @@ class KeyActions(_Base):
 
     @work(exclusive=True, group="key-action")
     async def fix_flow(self, entry: KeyEntry) -> None:
-        problems = [p for p in entry.problems if p.code in FIXABLE]
+        problems = key_service(self).fixable(entry)
         if not problems:
             return
         confirmed = await self.app.push_screen_wait(
@@ -253,8 +271,7 @@ class KeyActions(_Base):
         if not confirmed:
             return
         try:
-            for problem in problems:
-                await asyncio.to_thread(fix_problem, entry, problem)
+            await asyncio.to_thread(key_service(self).fix_permissions, entry)
         finally:
             self.rescan()
         self._say("Fixed: " + "; ".join(home_tilde(p.fix) for p in problems))

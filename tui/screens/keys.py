@@ -25,10 +25,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from tui.core.keys import agent as agent_core
-from tui.core.keys.scan import FIXABLE, KeyEntry, ScanResult, scan_directory
+from tui.core.keys.scan import FIXABLE, KeyEntry, ScanResult
 from tui.core.keys.trash import TrashRecord
 from tui.core.text import visible
 from tui.messages import KeysChanged
+from tui.screens.app_services import key_service
 from tui.screens.key_actions import KeyActions
 from tui.widgets.key_details import KeyDetails, home_relative
 from tui.widgets.key_footer import KeyFooter
@@ -201,7 +202,7 @@ class KeysScreen(KeyActions, Screen[None]):
     @work(thread=True, exclusive=True, group="scan")
     def rescan(self) -> None:
         signature = directory_signature(self.directory)
-        result = scan_directory(self.directory)
+        result = key_service(self).scan(self.directory)
         with contextlib.suppress(RuntimeError):  # the app closed meanwhile
             self.app.call_from_thread(self.show_result, result, signature)
 
@@ -216,19 +217,20 @@ class KeysScreen(KeyActions, Screen[None]):
 
     @work(exclusive=True, group="agent")
     async def refresh_agent(self) -> None:
-        if agent_core.agent_socket() is None:  # no agent: say so without importing asyncssh
+        keys = key_service(self)
+        if keys.agent_socket is None:  # no agent: say so without importing asyncssh
             self.agent_keys, self.agent_message = frozenset(), agent_core.NO_AGENT
             return
         if "asyncssh" not in sys.modules:  # a 0.3 s import must not freeze the first paint
             await asyncio.to_thread(importlib.import_module, "asyncssh")
         try:
-            keys = await agent_core.list_keys()
+            held = await keys.agent_keys()
         except agent_core.AgentUnavailable as exc:
             self.agent_keys, self.agent_message = frozenset(), str(exc)
         except agent_core.AgentError as exc:
             self.agent_keys, self.agent_message = frozenset(), str(exc)
         else:
-            self.agent_keys, self.agent_message = frozenset(k.sha256 for k in keys), None
+            self.agent_keys, self.agent_message = frozenset(k.sha256 for k in held), None
 
     def sync_bindings(self) -> None:
         """Grey out or enable footer keys, only when what applies changed (a rebuild is costly)."""

@@ -23,6 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from tui.core.errors import InvalidArgument
 from tui.core.keys.agent import parse_lifetime
 from tui.core.text import is_safe, visible
+from tui.core.validate import comment_problem
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -92,8 +93,8 @@ class EditCommentScreen(ModalScreen[str | None]):
     """The new comment (one line), or None (cancelled, or left as it was).
 
     A current comment with control characters is offered with them made visible (``\\033``);
-    submitting it unchanged changes nothing. A new comment is checked here (``problem``, the
-    wizard's check) and refused in place with the reason.
+    submitting it unchanged changes nothing. A new comment is checked here (the core's
+    ``tui.core.validate.comment_problem``, as in the wizard and the CLI) and refused in place with the reason.
     """
 
     DEFAULT_CSS = MODAL_CSS.format(name="EditCommentScreen")
@@ -132,8 +133,6 @@ class EditCommentScreen(ModalScreen[str | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def submit(self) -> None:
-        from tui.screens.wizard_model import comment_problem
-
         value = self.query_one("#comment", Input).value.strip()
         if value == self.shown.strip():
             self.dismiss(None)  # unchanged (escaped text is not written back as the comment)

@@ -1,8 +1,13 @@
 """The key generation wizard: six steps, each checked before the next, escape goes back one.
 
-Nothing touches the disk before the last step: the slow part (making the key) runs in a thread
-and writes only if the person did not cancel meanwhile; the replaced pair goes to the trash
-just before the new one is written. All the key work is the core's (``tui.core.keys.generate``).
+Nothing touches the disk before the last step: the screen hands a request to the core's
+``KeyService.generation`` and runs it in a worker thread; the core makes the key (RSA in
+cancellable child processes at background priority), and writes only if the person did not
+cancel meanwhile, the replaced pair going to the trash just before the new one is written. The
+checks of each step are the core's (``tui.core.validate``); the screen only owns state.
+
+Over 400 lines: one ``compose`` for six steps and one handler group per step; the text and
+choices live in ``wizard_model``, the work in the core.
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from tui.core import secrets
 from tui.core.errors import KeyFileError, SshDeckError, TargetExists, WriteError
 from tui.core.keys import generate
+from tui.core.keys.generation import Generation, GenerationRequest, GenerationResult
 from tui.core.keys.strength import estimate
 from tui.core.text import visible
+from tui.core.validate import comment_problem, key_file_name_problem
 from tui.messages import KeyGenerated
+from tui.screens.app_services import key_service
 from tui.screens.wizard_model import (
     KEY_CHOICES,
     MAX_ROUNDS,
@@ -48,13 +55,10 @@ from tui.screens.wizard_model import (
     STEP_TITLES,
     STEPS,
     STRATOS_NOTE,
-    GenerationJob,
-    GenerationResult,
-    comment_problem,
-    file_name_problem,
     generating_text,
     parse_rounds,
-    run_job,
+    passphrase_problem,
+    result_notes,
 )
 from tui.widgets.key_details import home_relative
 from tui.widgets.randomart import RandomArt
@@ -91,13 +95,13 @@ class WizardScreen(Screen[None]):
         self.directory = Path(directory).expanduser()
         self.step = 0
         self.choice = KEY_CHOICES[0]
-        self.job: GenerationJob | None = None
+        self.job: Generation | None = None
         self.result: GenerationResult | None = None
-        self._keyring = secrets.keyring_status()
 
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self._keyring = key_service(self).keyring_status()
         yield Header()
         yield Static(id="progress")
         with ContentSwitcher(initial="step-type", id="steps"):
@@ -280,7 +284,7 @@ class WizardScreen(Screen[None]):
         replace = self.query_one("#replace", Checkbox)
         paths = self.query_one("#file-paths", Static)
         note = self.query_one("#dir-note", Static)
-        if file_name_problem(name):
+        if key_file_name_problem(name):
             paths.update("")
             note.update("")  # the "exists" note was about the previous name
             replace.display = False
@@ -306,7 +310,7 @@ class WizardScreen(Screen[None]):
         note.update(Content(text))
 
     def _check_file(self) -> str | None:
-        problem = file_name_problem(self.query_one("#file-name", Input).value)
+        problem = key_file_name_problem(self.query_one("#file-name", Input).value)
         if problem:
             return problem
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
@@ -391,17 +395,15 @@ class WizardScreen(Screen[None]):
         self.query_one("#confirm", Input).focus()
 
     def _check_passphrase(self) -> str | None:
-        if parse_rounds(self.query_one("#rounds", Input).value) is None:
+        rounds = self.query_one("#rounds", Input).value
+        if parse_rounds(rounds) is None:
             self.query_one("#advanced", Collapsible).collapsed = False
-            return f"KDF rounds must be a whole number from {MIN_ROUNDS} to {MAX_ROUNDS} (16 is the default)."
-        if self.query_one("#no-passphrase", Checkbox).value:
-            return None
-        passphrase = self.query_one("#passphrase", Input).value
-        if not passphrase:
-            return "Type a passphrase twice, or tick 'no passphrase' to make a key without one."
-        if self.query_one("#confirm", Input).value != passphrase:
-            return "The two passphrases do not match; type the same passphrase in both fields."
-        return None
+        return passphrase_problem(
+            rounds,
+            self.query_one("#no-passphrase", Checkbox).value,
+            self.query_one("#passphrase", Input).value,
+            self.query_one("#confirm", Input).value,
+        )
 
     @on(Input.Submitted, "#confirm")
     @on(Input.Submitted, "#rounds")
@@ -417,18 +419,24 @@ class WizardScreen(Screen[None]):
     def _start_generation(self) -> None:
         without = self.query_one("#no-passphrase", Checkbox).value
         passphrase = None if without else self.query_one("#passphrase", Input).value
-        self.job = GenerationJob(
-            choice=self.choice,
+        request = GenerationRequest(
             path=self.key_path,
+            key_type=self.choice.key_type,
+            bits=self.choice.bits,
             comment=self.query_one("#comment", Input).value,
             passphrase=passphrase,
             rounds=parse_rounds(self.query_one("#rounds", Input).value) or generate.DEFAULT_ROUNDS,
             replace=self.query_one("#replace", Checkbox).value,
             remember=self.query_one("#remember", Checkbox).value and passphrase is not None,
         )
+        try:
+            self.job = key_service(self).generation(request)
+        except SshDeckError as err:
+            self.query_one("#passphrase-error", Static).update(Content(visible(str(err))))
+            return
         self.query_one("#generating-text", Static).update(
             Content(
-                f"{generating_text(self.choice)} for {home_relative(self.job.path)}…\n"
+                f"{generating_text(self.choice)} for {home_relative(request.path)}…\n"
                 "Nothing is written until it is done; escape cancels."
             )
         )
@@ -436,16 +444,10 @@ class WizardScreen(Screen[None]):
         self._generate(self.job)
 
     @work(thread=True, exclusive=True, group="wizard-generate", description="generate a key pair")
-    def _generate(self, job: GenerationJob) -> None:
-        try:
-            self._run_job(job)
-        finally:
-            job.finished.set()
-
-    def _run_job(self, job: GenerationJob) -> None:
+    def _generate(self, job: Generation) -> None:
         """Runs in the worker thread; widgets are only touched through ``call_from_thread``."""
         try:
-            result = run_job(job)
+            result = job.run()
         except SshDeckError as err:
             file_problem = isinstance(err, (TargetExists, WriteError, KeyFileError))
             self._from_thread(self._generation_failed, job, str(err), file_problem)
@@ -454,7 +456,7 @@ class WizardScreen(Screen[None]):
             sentence = f"Generating the key failed ({type(exc).__name__}); nothing was written."
             self._from_thread(self._generation_failed, job, sentence, False)
             return
-        if result is not None:
+        if isinstance(result, GenerationResult):
             self._from_thread(self._generation_done, job, result)
 
     def _from_thread(self, callback: object, *args: object) -> None:
@@ -475,7 +477,7 @@ class WizardScreen(Screen[None]):
             "Generation cancelled; nothing was written."
         )
 
-    def _generation_failed(self, job: GenerationJob, sentence: str, file_problem: bool) -> None:
+    def _generation_failed(self, job: Generation, sentence: str, file_problem: bool) -> None:
         if job is not self.job:
             return
         self.job = None
@@ -483,7 +485,7 @@ class WizardScreen(Screen[None]):
         target = "#file-error" if file_problem else "#passphrase-error"
         self.query_one(target, Static).update(Content(visible(sentence)))
 
-    def _generation_done(self, job: GenerationJob, result: GenerationResult) -> None:
+    def _generation_done(self, job: Generation, result: GenerationResult) -> None:
         self.result = result
         files = result.files
         self.app.post_message(KeyGenerated(files.path, files.public_path))
@@ -499,20 +501,9 @@ class WizardScreen(Screen[None]):
                 "ssh-keygen -l: " + files.public.keygen_line(comment=visible(files.public.comment))
             )
         )
-        notes = [
-            "Encrypted with your passphrase."
-            if files.encrypted
-            else "Not encrypted (no passphrase)."
-        ]
-        if result.stored_in_keyring is True:
-            notes.append("The passphrase is stored in the system keyring.")
-        elif result.stored_in_keyring is False:
-            notes.append("The keyring refused to store the passphrase; nothing was stored.")
-        if result.trashed is not None:
-            notes.append(
-                f"The old pair was moved to the trash: {home_relative(result.trashed.folder)}"
-            )
-        self.query_one("#result-notes", Static).update(Content("\n".join(notes)))
+        trash_folder = home_relative(result.trashed.folder) if result.trashed else None
+        notes = result_notes(files.encrypted, result.stored_in_keyring, trash_folder)
+        self.query_one("#result-notes", Static).update(Content(notes))
         if job is self.job:
             self.job = None
         self._show_step(5)

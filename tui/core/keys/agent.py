@@ -1,5 +1,9 @@
 """The ssh-agent, reached through ``SSH_AUTH_SOCK`` with asyncssh's agent client.
 
+The socket comes from a :class:`~tui.core.settings.Settings` (``settings.ssh_auth_sock``) or is
+given as a path; each function takes ``where`` (either, or None: read the environment once,
+through ``Settings.from_environment``, for callers that have no settings yet).
+
 List, add (optionally with a lifetime) and remove keys, as ``ssh-add -l/-L``, ``ssh-add -t``
 and ``ssh-add -d`` do. The private key is opened by the core (so a wrong or missing passphrase
 gives the core's sentence), then handed to the agent as an unencrypted in-memory copy: the KDF
@@ -10,7 +14,6 @@ asyncssh is imported inside the functions: the CLI's other commands must not pay
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,10 @@ from tui.core.errors import InvalidArgument, KeyFormatError, SshDeckError
 from tui.core.keys import openssh_format
 from tui.core.keys.private import OpenedKey, open_private_key_file
 from tui.core.keys.public import PublicKey, public_key_from_blob, read_public_key_file
+from tui.core.settings import Settings
+
+#: where the agent is: its socket path, or settings that name it (None: the environment's)
+AgentAddress = Settings | str | None
 
 
 class AgentUnavailable(SshDeckError):
@@ -56,17 +63,20 @@ class AgentKey:
         }
 
 
-def agent_socket() -> str | None:
-    return os.environ.get("SSH_AUTH_SOCK") or None
+def agent_socket(where: AgentAddress = None) -> str | None:
+    """The agent's socket path, or None when there is no agent to reach."""
+    if isinstance(where, str):
+        return where or None
+    return (where or Settings.from_environment()).ssh_auth_sock
 
 
 NO_AGENT = "No ssh-agent is running for this session (SSH_AUTH_SOCK is not set); start one with: eval $(ssh-agent)"
 
 
-async def _connect(socket: str | None) -> Any:
+async def _connect(where: AgentAddress) -> Any:
     import asyncssh
 
-    path = socket or agent_socket()
+    path = agent_socket(where)
     if not path:
         raise AgentUnavailable(NO_AGENT)
     try:
@@ -78,9 +88,9 @@ async def _connect(socket: str | None) -> Any:
         ) from None
 
 
-async def list_keys(socket: str | None = None) -> list[AgentKey]:
+async def list_keys(where: AgentAddress = None) -> list[AgentKey]:
     """The agent's identities, in the agent's order (``ssh-add -L``)."""
-    agent = await _connect(socket)
+    agent = await _connect(where)
     try:
         pairs = await agent.get_keys()
     except ValueError as exc:
@@ -135,12 +145,12 @@ def open_for_agent(path: Path, passphrase: str | None) -> OpenedKey:
 
 
 async def add_opened(
-    path: Path, opened: OpenedKey, lifetime: int | None = None, socket: str | None = None
+    path: Path, opened: OpenedKey, lifetime: int | None = None, where: AgentAddress = None
 ) -> PublicKey:
     """Give an opened key to the agent; its comment is the key's own, else the file name."""
     comment = opened.comment or str(path)
     key = _agent_copy(opened, comment)
-    agent = await _connect(socket)
+    agent = await _connect(where)
     try:
         await agent.add_keys([key], lifetime=lifetime)
     except ValueError as exc:
@@ -155,10 +165,10 @@ async def add_key(
     path: Path,
     passphrase: str | None = None,
     lifetime: int | None = None,
-    socket: str | None = None,
+    where: AgentAddress = None,
 ) -> PublicKey:
     """``ssh-add [-t lifetime] path`` (opens the key on the calling thread)."""
-    return await add_opened(path, open_for_agent(path, passphrase), lifetime, socket)
+    return await add_opened(path, open_for_agent(path, passphrase), lifetime, where)
 
 
 def public_key_for(path: Path) -> PublicKey:
@@ -175,9 +185,9 @@ def public_key_for(path: Path) -> PublicKey:
         return derive_public_key(path)
 
 
-async def remove_key(public: PublicKey, socket: str | None = None) -> None:
+async def remove_key(public: PublicKey, where: AgentAddress = None) -> None:
     """Remove one identity (``ssh-add -d``); AgentError when the agent does not hold it."""
-    agent = await _connect(socket)
+    agent = await _connect(where)
     try:
         held = await agent.get_keys()
         matching = [

@@ -93,8 +93,9 @@ def generate_private_key(
 ) -> NewKey:
     """Make new key material in memory (the slow part for RSA).
 
-    ``parallel`` races the RSA prime search on every core (forked children): only for a
-    single-threaded caller such as the command line.
+    ``parallel`` races the RSA prime search on every core in child processes
+    (:mod:`tui.core.keys.rsa_search`); without it the search runs in the calling thread. A
+    cancellable search is :class:`tui.core.keys.service.KeyService`'s.
     """
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -107,11 +108,16 @@ def generate_private_key(
         ]
         key = ec.generate_private_key(curve)
     elif parallel:
-        from tui.core.keys.parallel_rsa import generate_rsa_key
+        from tui.core.keys.rsa_search import generate_rsa_key
 
         key = generate_rsa_key(size)
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=size)
+    return new_key(key, comment)
+
+
+def new_key(key: object, comment: str) -> NewKey:
+    """A ``cryptography`` private key as key material ready to write."""
     blob, entry = entry_from_crypto(key, comment)
     return NewKey(blob, entry)
 

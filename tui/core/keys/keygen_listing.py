@@ -16,6 +16,10 @@ and ``fingerprint_private()`` in ssh-keygen.c rather than a tidier idea of a key
   written as ``\\ooo``.
 
 Everything works on bytes, so comments in any encoding come out as ssh-keygen prints them.
+
+Over 400 lines on purpose: it is one C function's behaviour (``do_fingerprint`` and the helpers
+it calls), quirks included; split, the shared line buffer and comment pointer that make those
+quirks would have to cross modules.
 """
 
 from __future__ import annotations
@@ -332,35 +336,14 @@ def _permissions_ok(path: str) -> bool:
     return st.st_uid != os.getuid() or not st.st_mode & 0o077
 
 
-def _startup_value(name: str) -> str | None:
-    """A variable as this process received it (Linux), before Python's own changes."""
-    try:
-        with open("/proc/self/environ", "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return os.environ.get(name)
-    for item in raw.split(b"\0"):
-        key, sep, value = item.partition(b"=")
-        if sep and key == name.encode():
-            return value.decode(errors="replace")
-    return None
+def _utf8_locale(utf8: bool | None) -> bool:
+    """Would ssh-keygen, started beside us, run in a UTF-8 locale? ``Settings`` knows (it reads
+    the environment this process was started with, before Python's own PEP 538 change)."""
+    if utf8 is not None:
+        return utf8
+    from tui.core.settings import Settings
 
-
-def _utf8_locale() -> bool:
-    """Would ssh-keygen, started with our environment, run in a UTF-8 locale?
-
-    Python turns a C locale into C.UTF-8 by setting LC_CTYPE (PEP 538) in its own environment;
-    ssh-keygen started beside us would still run in C, so such an LC_CTYPE is checked against
-    the environment this process was started with.
-    """
-    env = os.environ
-    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = env.get(name)
-        if value:
-            if name == "LC_CTYPE" and value == "C.UTF-8" and _startup_value(name) != value:
-                continue  # set by Python itself, not by whoever started us
-            return "utf-8" in value.lower() or "utf8" in value.lower()
-    return False
+    return Settings.from_environment().utf8_locale
 
 
 def _printable_width(char: str) -> bool:
@@ -369,8 +352,7 @@ def _printable_width(char: str) -> bool:
 
 def mprintf(data: bytes, utf8: bool | None = None) -> str:
     """OpenSSH's mprintf(): keep printable characters, \\t \\r \\n; others become ``\\ooo``."""
-    if utf8 is None:
-        utf8 = _utf8_locale()
+    utf8 = _utf8_locale(utf8)
     out: list[str] = []
     i = 0
     while i < len(data):
@@ -393,8 +375,13 @@ def mprintf(data: bytes, utf8: bool | None = None) -> str:
     return "".join(out)
 
 
-def fingerprint_report(path: str, hash_name: str = "sha256", visual: bool = False) -> list[str]:
-    """The lines ``ssh-keygen -l [-v] [-E hash] -f path`` prints; typed errors where it fails."""
+def fingerprint_report(
+    path: str, hash_name: str = "sha256", visual: bool = False, utf8: bool | None = None
+) -> list[str]:
+    """The lines ``ssh-keygen -l [-v] [-E hash] -f path`` prints; typed errors where it fails.
+
+    ``utf8``: the locale ssh-keygen would print in (``Settings.utf8_locale``; None: read the
+    environment now)."""
     from tui.core.keys.public import parse_public_key
 
     if path == "-":  # standard input, as ssh-keygen -l -f - reads it: public keys only
@@ -416,7 +403,7 @@ def fingerprint_report(path: str, hash_name: str = "sha256", visual: bool = Fals
         entries = [private_listing(path, data)]
     elif not entries:
         entries = _other_public_forms(path, data, parse_public_key)
-    utf8 = _utf8_locale()
+    utf8 = _utf8_locale(utf8)
     out = []
     for entry in entries:
         key = entry.key

@@ -9,6 +9,7 @@ overwrite anything that took their place meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -107,7 +108,12 @@ def move_to_trash(paths: list[Path] | tuple[Path, ...], root: Path | None = None
     if not present:
         names = " and ".join(str(p) for p in paths)
         raise KeyFileError(f"{names or 'nothing'} does not exist; there is nothing to delete.")
-    folder = _new_folder(root or trash_root())
+    try:
+        folder = _new_folder(root or trash_root())
+    except OSError as exc:
+        raise KeyFileError(
+            f"Cannot create the trash folder ({exc.strerror}); nothing was deleted."
+        ) from None
     done: list[TrashedFile] = []
     try:
         for index, source in enumerate(present):
@@ -122,7 +128,8 @@ def move_to_trash(paths: list[Path] | tuple[Path, ...], root: Path | None = None
         ) from None
     record = TrashRecord(folder, tuple(done), time.time())
     manifest = [{"original": str(f.original), "stored": f.stored.name} for f in done]
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    with contextlib.suppress(OSError):  # only a help for a person restoring by hand
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return record
 
 
@@ -140,9 +147,20 @@ def restore(record: TrashRecord) -> tuple[Path, ...]:
             )
         if not (item.stored.exists() or item.stored.is_symlink()):
             raise KeyFileError(f"{item.stored} is no longer in the trash; it cannot be restored.")
-    for item in record.files:
-        item.original.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _move(item.stored, item.original)
+    restored: list[TrashedFile] = []
+    try:
+        for item in record.files:
+            item.original.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _move(item.stored, item.original)
+            restored.append(item)
+    except OSError as exc:
+        for item in reversed(restored):  # all or nothing: back into the trash
+            with contextlib.suppress(OSError):
+                _move(item.original, item.stored)
+        raise KeyFileError(
+            f"Cannot restore {exc.filename or 'the key'} ({exc.strerror}); "
+            f"the files stay in {record.folder}."
+        ) from None
     try:
         (record.folder / MANIFEST).unlink(missing_ok=True)
         record.folder.rmdir()
