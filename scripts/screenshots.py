@@ -100,11 +100,15 @@ def isolate(home: Path) -> None:
 
 async def shoot(scene: Scene) -> Path:
     from tui.app import make_app
+    from tui.core.settings import Settings
+    from tui.services import Services
 
     isolate(HOME)
     cleanup = scene.prepare(HOME) if scene.prepare else None
     try:
-        app = make_app(directory=HOME / ".ssh")
+        # the services read the scene's settings (temporary HOME, the cloud API emulator) once
+        services = Services.create(Settings.from_environment())
+        app = make_app(directory=services.settings.ssh_dir, services=services)
         async with app.run_test(size=scene.size) as pilot:
             await scene.drive(pilot)
             await pilot.pause()

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import App
 
 from tui.commands import KeyCommands
-from tui.core.keys.scan import default_directory
 from tui.messages import InstallRequested, KeyGenerated, KeysChanged, TestRequested
 from tui.screens.keys import KeysScreen
 from tui.services import Services
@@ -62,7 +61,9 @@ class SshDeckApp(NoLocalsCrashReport):
         super().__init__()
         #: the core's services (settings, keys, probe, installs, cloud); screens use them
         self.services = services or Services.create()
-        self.directory = Path(directory).expanduser() if directory else default_directory()
+        self.directory = (
+            Path(directory).expanduser() if directory else self.services.settings.ssh_dir
+        )
         self.sub_title = home_relative(self.directory)
         self.keys_screen = KeysScreen(self.directory)
 
