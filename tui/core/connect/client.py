@@ -36,9 +36,11 @@ from typing import Any
 
 from tui.core.connect import known_hosts as kh
 from tui.core.connect.host_key_check import check_host_key, host_key_algs
+from tui.core.connect.outcomes import Outcome
 from tui.core.connect.ssh_log import LogRelay
 from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.errors import InvalidArgument, SshDeckError
+from tui.core.settings import Settings
 from tui.core.text import visible
 
 DEFAULT_PORT = 22
@@ -52,11 +54,11 @@ class ConnectionFailed(SshDeckError):
     """
 
     def __init__(
-        self, outcome: str, message: str, fix: str | None = None, trace: Trace | None = None
+        self, outcome: Outcome, message: str, fix: str | None = None, trace: Trace | None = None
     ) -> None:
         text = f"{message}: {fix}." if fix else message
         super().__init__(text)
-        self.outcome = outcome
+        self.outcome = Outcome(outcome)
         self.diagnosis = message if fix else message.partition("; ")[0]
         self.fix = fix or message.partition("; ")[2].rstrip(".")
         self.trace = trace
@@ -127,6 +129,13 @@ class ConnectOptions:
     identities_only: bool | None = None
     #: ``-o`` options as given on the command line (``Name=value``), applied before the config
     ssh_options: tuple[str, ...] = ()
+    #: the environment (``SSH_AUTH_SOCK``), read once by :class:`~tui.core.settings.Settings`;
+    #: None reads it now (``Settings.from_environment()``), for callers without one
+    settings: Settings | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def environment(self) -> Settings:
+        return self.settings if self.settings is not None else Settings.from_environment()
 
     @property
     def effective_port(self) -> int:
@@ -182,7 +191,10 @@ _EXTRA_OPTIONS = (
     "CheckHostIP",
     "LogLevel",
 )
-_NOT_OPTIONS = ("host", "match", "include")
+
+
+#: the options of ``_EXTRA_OPTIONS`` that take yes/no (the others are kept as written)
+_BOOL_OPTIONS = ("HashKnownHosts", "BatchMode", "CheckHostIP")
 
 
 def _config_class() -> Any:
@@ -190,36 +202,18 @@ def _config_class() -> Any:
 
     A subclass with its own handler table: asyncssh's own class is left as it is.
     """
-    import asyncssh
+    from tui.core.connect.asyncssh_private import client_config_class
 
-    base = asyncssh.config.SSHClientConfig
-    SSHConfig = asyncssh.config.SSHConfig
-    setters = {
-        "HashKnownHosts": SSHConfig._set_bool,
-        "BatchMode": SSHConfig._set_bool,
-        "CheckHostIP": SSHConfig._set_bool,
-    }
-    extra = {
-        name.lower(): (
-            "PubkeyAcceptedAlgorithms" if name == "PubkeyAcceptedKeyTypes" else name,
-            setters.get(name, SSHConfig._set_string),
-        )
-        for name in _EXTRA_OPTIONS
-    }
-
-    class ClientConfig(base):  # type: ignore[misc, valid-type]
-        _handlers = {**base._handlers, **extra}
-
-    return ClientConfig
+    return client_config_class(
+        {name: "bool" if name in _BOOL_OPTIONS else "string" for name in _EXTRA_OPTIONS}
+    )
 
 
 def known_option_names() -> list[str]:
     """Every ssh_config option ``-o`` accepts: asyncssh's and sshdeck's own."""
-    import asyncssh
+    from tui.core.connect.asyncssh_private import config_option_names
 
-    names = [name for key, (name, _h) in asyncssh.config.SSHClientConfig._handlers.items()
-             if key not in _NOT_OPTIONS]  # fmt: skip
-    return sorted(set(names) | set(_EXTRA_OPTIONS))
+    return sorted(set(config_option_names().values()) | set(_EXTRA_OPTIONS))
 
 
 def check_ssh_option(text: str) -> str:
@@ -227,7 +221,7 @@ def check_ssh_option(text: str) -> str:
 
     An option sshdeck cannot honour raises :class:`InvalidArgument` naming it.
     """
-    import asyncssh
+    from tui.core.connect.asyncssh_private import config_option_names
 
     stripped = text.strip()
     name, sep, value = stripped.partition("=")
@@ -237,7 +231,7 @@ def check_ssh_option(text: str) -> str:
     if "\n" in text or "\r" in text or not name:
         raise InvalidArgument(f"-o {text!r} is not an ssh option; write -o Name=value.")
     lowered = name.lower()
-    known = {key for key in asyncssh.config.SSHClientConfig._handlers if key not in _NOT_OPTIONS}
+    known = set(config_option_names())
     known |= {extra.lower() for extra in _EXTRA_OPTIONS}
     if lowered not in known:
         raise InvalidArgument(
@@ -305,11 +299,12 @@ def _load(
         local_user = getpass.getuser()
     except (KeyError, OSError):
         local_user = ""
+    from tui.core.connect.asyncssh_private import load_client_config
+
     try:
-        return _config_class().load(
-            None, [Path(p) for p in paths], False, False, False, local_user,
-            user or (), host, port or (),
-        )  # fmt: skip
+        return load_client_config(
+            _config_class(), [Path(p) for p in paths], local_user, user, host, port
+        )
     except asyncssh.ConfigParseError as exc:
         text = str(exc)
         if temp is not None and temp in text:  # an -o option: say so, not the temporary file
@@ -348,11 +343,12 @@ def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
         user_file = Path(str(from_config[0])).expanduser() if from_config else None
     agent_path: str | None = None
     if options.use_agent:
-        agent_path = str(config.get("IdentityAgent", "") or os.environ.get("SSH_AUTH_SOCK", ""))
+        environment_agent = options.environment.ssh_auth_sock or ""
+        agent_path = str(config.get("IdentityAgent", "") or environment_agent)
         if agent_path.lower() == "none" or not agent_path:
             agent_path = None
         elif agent_path == "SSH_AUTH_SOCK":
-            agent_path = os.environ.get("SSH_AUTH_SOCK") or None
+            agent_path = environment_agent or None
     strict = str(config.get("StrictHostKeyChecking", "")).lower()
     identities_only = bool(config.get("IdentitiesOnly", False))
     if options.identities_only is not None:
@@ -547,7 +543,9 @@ async def _open(
                 relay.install()
             conn = await asyncssh.connect(options.target.host, **kwargs)
             if jumps:
-                conn.set_tunnel(jumps[-1])  # closing the login closes the jump host too
+                from tui.core.connect.asyncssh_private import set_tunnel
+
+                set_tunnel(conn, jumps[-1])  # closing the login closes the jump host too
             return conn
     except asyncio.CancelledError:
         _abort(client, jumps)
@@ -889,9 +887,11 @@ def _make_client(
 def server_sig_algs(conn: Any) -> list[str] | None:
     """The server's ``server-sig-algs`` (RFC 8308), in OpenSSH's order; None without EXT_INFO.
 
-    asyncssh keeps the received list as a set (``_server_sig_algs``): read only.
+    asyncssh keeps the received list as a set: read only.
     """
-    raw = getattr(conn, "_server_sig_algs", None) or set()
+    from tui.core.connect.asyncssh_private import server_sig_algs as raw_sig_algs
+
+    raw = raw_sig_algs(conn)
     algs = {alg.decode("ascii", "replace") for alg in raw if alg}
     if not algs:
         return None

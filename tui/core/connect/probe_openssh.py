@@ -18,23 +18,28 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tui.core.connect.client import ConnectOptions, resolve_config
+from tui.core.connect.engine import EngineName, ProbeOptions, Sink
 from tui.core.connect.identities import DEFAULT_NAMES
 from tui.core.connect.openssh_call import Askpass, passwd_home, rehomed_config, ssh_command
+from tui.core.connect.outcomes import Outcome
+from tui.core.connect.result import ProbeResult, result_from_trace, sentence
 from tui.core.connect.session_outcomes import (
     auth_partial,
+    certificate_invalid,
+    logged_in,
     no_common_algorithm,
     parse_unable,
     session_failed,
+    ssh_command_hint,
 )
 from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.text import visible
 
-__all__ = ["rehomed_config", "run_openssh", "ssh_command"]
+__all__ = ["OpensshEngine", "rehomed_config", "run_openssh", "ssh_command"]
 
 _LEVEL = re.compile(r"^debug([123]): ")
 _OFFER = re.compile(r"^debug1: Offering public key: (.+?) (\S+) (SHA256:\S+)(?: (.*))?$")
@@ -145,22 +150,22 @@ class _Reader:
         elif body.startswith("kex_input_ext_info: server-sig-algs=<"):
             algs = body.split("=<", 1)[1].rstrip(">").split(",")
             if not self.proxied or self.jump_done:
-                setattr(trace, "server_sig_algs", algs)  # noqa: B010 - the engine's new field
+                trace.server_sig_algs = algs
         elif body.startswith("Unable to negotiate with "):
             self.unable = body
             self.failure = "negotiate"
         elif body.startswith('Authenticated using "') and "partial success" in body:
             found = re.match(r'Authenticated using "([^"]+)"', body)
             self.partial.append(found.group(1) if found else "?")
-            setattr(trace, "partial_success", list(self.partial))  # noqa: B010 - engine's field
+            trace.partial_success = list(self.partial)
             if self.current is not None:
                 self.current.accepted = True
-                setattr(self.current, "partial", True)  # noqa: B010 - the engine's field
+                self.current.partial = True
                 self.partial_key = self.current
                 self.current = None
         elif body.startswith("Authentications that can continue: ") and self.partial:
             self.wanted = body.split(": ", 1)[1].split(",")
-            setattr(trace, "auth_methods_after_partial", list(self.wanted))  # noqa: B010
+            trace.auth_methods_after_partial = list(self.wanted)
             trace.begin("authentication")
             self._close(False)
         elif body.startswith("Authentications that can continue: "):
@@ -284,12 +289,10 @@ class _Reader:
         return asyncssh.ConnectionLost("Connection closed")
 
 
-def _certificates(trace: Trace) -> tuple[str, str, str] | None:
+def _certificates(trace: Trace) -> tuple[Outcome, str, str] | None:
     """certificate-invalid when every key refused was a certificate sshd could not accept here
     (or the key it certifies), checked locally as sshd would; None otherwise."""
     from tui.core.connect.certificate_local import certificate_problems_from_file
-    from tui.core.connect.outcomes import Outcome
-    from tui.core.text import visible
 
     certs = [k for k in trace.offered if k.label.endswith("-CERT") and k.path]
     if not certs:
@@ -311,14 +314,8 @@ def _certificates(trace: Trace) -> tuple[str, str, str] | None:
     certified = {k.sha256 for k in certs if k.problem == "certificate-invalid"}
     if not problems or any(k.sha256 not in certified for k in trace.offered):
         return None
-    getattr(trace, "certificate_problems", []).extend(problems)  # the engine's field, if any
-    return (
-        Outcome.CERTIFICATE_INVALID,
-        f"The certificate offered is not valid for this login ({'; '.join(problems)}), so sshd "
-        "refuses it",
-        "ask the certificate authority for a new certificate (valid now, with the login user "
-        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
-    )
+    trace.certificate_problems.extend(problems)
+    return certificate_invalid(problems)
 
 
 def _encrypted(path: str | None) -> bool:
@@ -335,8 +332,15 @@ def _encrypted(path: str | None) -> bool:
         return True
 
 
-async def run_openssh(options: Any, sink: Callable[[Any], None] | None) -> Any:
-    """Run ``ssh -vvv`` for a :class:`~tui.core.connect.probe.ProbeOptions`; returns a ProbeResult."""
+class OpensshEngine:
+    name: EngineName = "openssh"
+
+    async def run(self, options: ProbeOptions, sink: Sink | None) -> ProbeResult:
+        return await run_openssh(options, sink)
+
+
+async def run_openssh(options: ProbeOptions, sink: Sink | None) -> ProbeResult:
+    """Run ``ssh -vvv`` for these options, streaming its lines; returns the result."""
     connect: ConnectOptions = options.connect
     trace = Trace(sink=sink)
     trace.host, trace.port, trace.user = (
@@ -396,10 +400,9 @@ async def _run(
     trace: Trace,
     reader: _Reader,
     connect: ConnectOptions,
-    options: Any,
-) -> Any:
+    options: ProbeOptions,
+) -> ProbeResult:
     from tui.core.connect.diagnosis import diagnose
-    from tui.core.connect.probe import _sentence, result_from_trace
 
     process = await asyncio.create_subprocess_exec(
         *args,
@@ -443,28 +446,27 @@ async def _run(
     if trace.reached("authentication"):
         trace.end("session opened", returncode != 255 or reader.exit_status is not None)
         status = reader.exit_status if reader.exit_status is not None else returncode
-        key = next((k for k in trace.offered if k.used), None)
-        how = f"the key {key.name}" if key else f'"{trace.auth_method}"'  # as the other engine
-        result = result_from_trace(
-            trace,
-            target,
-            "ok",
-            f"Logged in to {trace.host} as {trace.user} with {how}.",
-            "Nothing to fix.",
-            "openssh",
-        )
-        result.exit_status, result.stdout = status, out
-        result.stderr = "".join(text + "\n" for text in reader.remote_stderr)
-        said = out + result.stderr
+        remote_stderr = "".join(text + "\n" for text in reader.remote_stderr)
         if options.command is None and status != 0:  # as `ssh host true` (the other engine too)
             outcome, diagnosis, fix = session_failed(
-                str(trace.host), str(trace.user), status, said, options.command
+                str(trace.host), str(trace.user), status, out + remote_stderr, options.command
             )
-            result.ok, result.outcome = False, outcome
-            result.diagnosis, result.fix = _sentence(diagnosis), _sentence(fix)
-        trace.line(0, result.diagnosis)
-        result.lines = list(trace.lines)
-        return result
+        else:
+            key = next((k for k in trace.offered if k.used), None) or reader.partial_key
+            outcome, diagnosis, fix = logged_in(
+                str(trace.host),
+                str(trace.user),
+                key.name if key else None,
+                trace.auth_method,
+                bool(reader.partial),
+                ssh_command_hint(connect, key),
+            )
+        diagnosis, fix = sentence(diagnosis), sentence(fix)
+        trace.line(0, diagnosis if outcome == Outcome.OK else f"{diagnosis} {fix}")
+        return result_from_trace(
+            trace, target, outcome, diagnosis, fix, "openssh",
+            exit_status=status, stdout=out, stderr=remote_stderr,
+        )  # fmt: skip
     if reader.failure == "host-key" and trace.host_key_status == "unknown" and not reader.proxied:
         await _show_unknown_key(trace)
     stage = trace.fail_open_stage()
@@ -478,11 +480,12 @@ async def _run(
     elif reader.failure == "auth" and reader.partial:
         name = reader.partial_key.name if reader.partial_key else None
         outcome, diagnosis, fix = auth_partial(
-            str(trace.host), str(trace.user), reader.partial, name, reader.wanted
-        )
+            str(trace.host), str(trace.user), reader.partial, name, reader.wanted,
+            trace.password_tried and bool(connect.password),
+        )  # fmt: skip
     elif reader.proxied and not reader.jump_done and reader.jump_host:
         # the ssh that ProxyJump started failed: the jump host, not the target, is at fault
-        setattr(trace, "failed_host", reader.jump_host)  # noqa: B010 - the engine's field
+        trace.failed_host = reader.jump_host
         target_host = trace.host
         trace.host = f"the jump host {reader.jump_host} (ProxyJump)"
         outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
@@ -490,11 +493,9 @@ async def _run(
     else:
         outcome, diagnosis, fix = diagnose(reader.exception(), trace, connect, stage)
     trace.line(0, f"{diagnosis}: {fix}.")
-    result = result_from_trace(
-        trace, target, outcome, _sentence(diagnosis), _sentence(fix), "openssh"
+    return result_from_trace(
+        trace, target, outcome, sentence(diagnosis), sentence(fix), "openssh", stdout=out
     )
-    result.stdout = out
-    return result
 
 
 def _kill(process: Any) -> None:

@@ -12,7 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.core.connect.refusal import Cause
+    from tui.core.keys.public import PublicKey
 
 STAGES = (
     "resolve",
@@ -73,7 +78,7 @@ class OfferedKey:
 class Trace:
     """The facts of one attempt plus a sink for events (None: record facts only)."""
 
-    sink: Callable[[Any], None] | None = None
+    sink: Callable[[TranscriptLine | StageEvent], None] | None = None
     started: float = field(default_factory=time.monotonic)
     user: str | None = None
     host: str | None = None
@@ -82,8 +87,8 @@ class Trace:
     server_version: str | None = None
     kex: str | None = None
     host_key: dict[str, str] | None = None
-    known_hosts_file: Any = None  # the file an accepted key would be added to
-    server_key: Any = None  # the host's PublicKey (for trusting it after a look)
+    known_hosts_file: Path | None = None  # the file an accepted key would be added to
+    server_key: PublicKey | None = None  # the host's key (for trusting it after a look)
     host_key_status: str | None = None  # known / unknown / changed / revoked / added
     host_key_lines: list[str] = field(default_factory=list)  # the unknown or changed block
     auth_methods: list[str] = field(default_factory=list)
@@ -112,7 +117,7 @@ class Trace:
     _secrets: list[str] = field(default_factory=list, repr=False)
     _stage_started: dict[str, float] = field(default_factory=dict, repr=False)
     #: an auth refusal's possible causes, ranked (tui.core.connect.refusal.Cause), set by the diagnosis
-    causes: list[Any] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
 
     def add_secret(self, secret: str | None) -> None:
         if secret and secret not in self._secrets:

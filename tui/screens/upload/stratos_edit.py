@@ -16,9 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from tui.core.connect.power_os import detect_power_os
 from tui.core.text import visible
 from tui.core.upload.instances import Instance
-from tui.core.upload.power_os import detect_power_os
 from tui.messages import InstallRequested, TestRequested
 
 if TYPE_CHECKING:
