@@ -18,7 +18,8 @@ import asyncssh.public_key
 from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
 from tui.core.connect import asyncssh_private as private
-from tui.core.connect.client import ConnectOptions, Target, _config_class, open_connection
+from tui.core.connect.client import ConnectOptions, Target, open_connection
+from tui.core.connect.ssh_config import _config_class
 
 
 def test_the_config_parser_has_the_table_setters_and_load_we_use() -> None:

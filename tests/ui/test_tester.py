@@ -114,7 +114,13 @@ async def test_auth_failed_offers_the_upload(
         result = await finished(pilot, screen)
         assert result.outcome == "auth-failed"
         assert screen.query_one("#outcome").has_class("-failed")
-        assert "authorized_keys" in str(screen.query_one("#diagnosis").render())
+        # the evidence, then the ranked causes listed apart, each with its check on the server
+        shown = str(screen.query_one("#diagnosis").render())
+        causes = str(screen.query_one("#causes").render())
+        assert result.offered_keys[0].sha256 in shown and "possible causes" not in shown
+        assert causes.startswith("Possible causes, most likely first:\n1. ")
+        assert "authorized_keys" in causes.split("\n2. ")[0]  # the first cause: not there
+        assert len(result.causes) >= 3 and f"{len(result.causes)}. " in causes
         assert screen.query_one("#upload").display
         assert not screen.query_one("#trust").display
         screen.query_one("#upload").focus()

@@ -13,6 +13,13 @@ these keys act rather than type into the host field.
 Opened for one key (the key list's "test a connection with this key"), the tester offers that
 key alone (``IdentitiesOnly``) until "only this key" is unticked. Untrusted text (server
 banners and stderr, file names, key comments) is shown escaped and never as markup.
+
+The probe runs in the app's :class:`~tui.core.connect.service.ProbeService` (``app.services``);
+what it shows are widgets handed their texts (:class:`~tui.widgets.transcript.Transcript`,
+:class:`~tui.widgets.stages.StageTimeline`, :class:`~tui.widgets.outcome.OutcomePanel`). Why
+this module is over 400 lines: it is one screen's state and its handlers (the form, the run and
+its cancel, the two secret prompts with their typing time, and the three next steps with their
+confirmations), which share that state; split apart they would pass it back and forth.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select
 from textual.worker import Worker, WorkerState
 
 from tui.core.connect.engine import ENGINE_NAMES, EngineName, ProbeOptions
@@ -40,6 +47,7 @@ from tui.core.connect.service import ProbeService
 from tui.core.connect.ssh_config import config_hosts
 from tui.core.connect.trace import StageEvent, TranscriptLine
 from tui.core.text import visible
+from tui.widgets.outcome import CauseLine, OutcomePanel
 from tui.widgets.stages import StageTimeline
 from tui.widgets.transcript import Transcript
 from tui.workers import work
@@ -175,21 +183,7 @@ class TesterScreen(Screen[None]):
                 yield Transcript(id="transcript")
                 yield Input(placeholder="search the transcript (enter: next)", id="search")
             yield StageTimeline(id="stages")
-        with Horizontal(id="outcome"):
-            with Vertical(id="outcome-text"):
-                yield Static(
-                    "Fill in a host and press enter to test the login.",
-                    id="diagnosis",
-                    markup=False,
-                )
-                yield Static("", id="fix", markup=False)
-                yield Static("", id="login-key", markup=False)
-                yield Static("", id="power-os", markup=False)
-                with Horizontal(id="next-steps"):
-                    yield Button("Upload this key", id="upload")
-                    yield Button("Trust this host key", variant="warning", id="trust")
-                    yield Button("Fix permissions", variant="warning", id="fix-permissions")
-            yield Static("", id="hostkey", markup=False)
+        yield OutcomePanel(id="outcome")
         yield Footer()
 
     def on_resize(self) -> None:
@@ -389,23 +383,11 @@ class TesterScreen(Screen[None]):
         ok: bool | None = None,
         login: str = "",
         note: str = "",
+        causes: tuple[CauseLine, ...] = (),
     ) -> None:
-        panel = self.query_one("#outcome")
-        panel.set_class(ok is True, "-ok")
-        panel.set_class(ok is False, "-failed")
-        self.query_one("#diagnosis", Static).update(diagnosis)
-        fix_box = self.query_one("#fix", Static)
-        fix_box.update(fix)
-        fix_box.display = bool(fix)
-        login_box = self.query_one("#login-key", Static)
-        login_box.update(login)
-        login_box.display = bool(login)
-        note_box = self.query_one("#power-os", Static)
-        note_box.update(note)
-        note_box.display = bool(note)
-        box = self.query_one("#hostkey", Static)
-        box.update(hostkey)
-        box.set_class(bool(hostkey), "-shown")
+        self.query_one(OutcomePanel).show(
+            diagnosis, fix, hostkey, ok=ok, login=login, note=note, causes=causes
+        )
 
     def _show_result(self, result: ProbeResult) -> None:
         hostkey = ""
@@ -421,26 +403,35 @@ class TesterScreen(Screen[None]):
             login += f" and {visible(str(also))}." if also and also != "publickey" else "."
         elif result.ok and result.auth_method:
             login = f"Logged in with {visible(str(result.auth_method))}."
+        # the ranked causes of a refusal are listed apart, each with its check on the server
+        causes = tuple(
+            CauseLine(
+                visible(app_words(cause.text), multiline=True),
+                visible(app_words(cause.check), multiline=True),
+                cause.confirmed,
+            )
+            for cause in result.causes
+        )
         self._set_outcome(
-            visible(app_words(f"{result.outcome}: {result.diagnosis}"), multiline=True),
+            visible(app_words(f"{result.outcome}: {result.evidence}"), multiline=True),
             visible(app_words(result.fix), multiline=True),
             hostkey,
             ok=result.ok,
             login=login,
             note=app_words(result.power_os_note or ""),
+            causes=causes,
         )
         self._show_steps(result)
 
     def _show_steps(self, result: ProbeResult | None) -> None:
         outcome = result.outcome if result is not None else None
-        upload = outcome == Outcome.AUTH_FAILED and self._upload_key() is not None
-        trust = result is not None and outcome == Outcome.HOST_KEY_UNKNOWN
-        trust = trust and result is not None and self._trustable(result)
-        fix = outcome == Outcome.KEY_PERMISSIONS
-        self.query_one("#upload").display = upload
-        self.query_one("#trust").display = trust
-        self.query_one("#fix-permissions").display = fix
-        self.query_one("#next-steps").display = upload or trust or fix
+        self.query_one(OutcomePanel).show_steps(
+            upload=outcome == Outcome.AUTH_FAILED and self._upload_key() is not None,
+            trust=result is not None
+            and outcome == Outcome.HOST_KEY_UNKNOWN
+            and self._trustable(result),
+            fix=outcome == Outcome.KEY_PERMISSIONS,
+        )
 
     def _hash_known_hosts(self) -> bool:
         """``HashKnownHosts`` for the tested host, as ssh reads it from the config files."""

@@ -252,7 +252,7 @@ def _auth(trace: Trace, host: str) -> Verdict:
 
 def _refused(trace: Trace, host: str, user: str, allowed: str) -> Verdict:
     """Every key refused: the evidence, then the causes ranked (sshd never says which)."""
-    from tui.core.connect.refusal import LOG_COMMAND, rank_causes, sig_alg_ruled_out
+    from tui.core.connect.refusal import CAUSES_INTRO, LOG_COMMAND, rank_causes, sig_alg_ruled_out
     from tui.core.text import visible
 
     offered = trace.offered
@@ -274,11 +274,7 @@ def _refused(trace: Trace, host: str, user: str, allowed: str) -> Verdict:
     causes = rank_causes(trace)
     trace.causes = causes
     ranked = "; ".join(f"({n}) {c.text}" for n, c in enumerate(causes, 1))
-    diagnosis = (
-        "; ".join(facts)
-        + ". sshd does not tell the client why; the possible causes, most likely first: "
-        + ranked
-    )
+    diagnosis = "; ".join(facts) + ". " + CAUSES_INTRO + ranked
     fix = (
         f"find which in the server's sshd log: {LOG_COMMAND}; or let sshdeck look with "
         "--inspect-with-password (or --inspect-with KEY); if the key is simply missing, upload "

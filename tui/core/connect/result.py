@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.connect.outcomes import Outcome
-from tui.core.connect.refusal import Cause
+from tui.core.connect.refusal import CAUSES_INTRO, Cause
 from tui.core.connect.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
 from tui.core.keys.public import PublicKey
 
@@ -68,6 +68,13 @@ class ProbeResult:
     banner: str | None = None  # the server's pre-login banner, as sent
     #: a sentence about the server's system when it is AIX or IBM i (tui.core.connect.power_os)
     power_os_note: str | None = field(default=None)
+
+    @property
+    def evidence(self) -> str:
+        """The diagnosis without its inline list of ranked causes (a screen lists ``causes``
+        apart); the whole diagnosis when it has none."""
+        head, found, _causes = self.diagnosis.partition(" " + CAUSES_INTRO)
+        return f"{head} sshd does not tell the client why." if found else self.diagnosis
 
     @property
     def accepted_key(self) -> OfferedKey | None:
