@@ -111,9 +111,10 @@ def test_the_result_is_frozen_and_its_json_unchanged(
     assert result.lines[-1].text == result.diagnosis  # the last line is the diagnosis
 
 
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_the_agent_comes_from_the_settings_not_the_process_environment(
-    sshd: SshdServer, test_user: TestUser, ssh_dir: Path, tmp_path: Path, ssh_agent: Agent,
-    monkeypatch: pytest.MonkeyPatch,
+    engine: EngineName, sshd: SshdServer, test_user: TestUser, ssh_dir: Path, tmp_path: Path,
+    ssh_agent: Agent, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     key = _key(tmp_path / "only_in_agent")
     test_user.authorize(key.with_suffix(".pub").read_text())
@@ -122,10 +123,12 @@ def test_the_agent_comes_from_the_settings_not_the_process_environment(
     (ssh_dir / "known_hosts").write_text(sshd.known_hosts_line() + "\n")
     monkeypatch.delenv("SSH_AUTH_SOCK")
     home = ssh_dir.parent
-    with_agent = _run(_service(home, str(ssh_agent.socket)), _connect(test_user, sshd, None))
+    with_agent = _run(
+        _service(home, str(ssh_agent.socket)), _connect(test_user, sshd, None), engine
+    )
     assert with_agent.ok and with_agent.auth_method == "publickey", with_agent.diagnosis
     monkeypatch.setenv("SSH_AUTH_SOCK", str(ssh_agent.socket))  # set, but not in the settings
-    without = _run(_service(home, None), _connect(test_user, sshd, None))
+    without = _run(_service(home, None), _connect(test_user, sshd, None), engine)
     assert without.outcome == Outcome.AUTH_FAILED and not without.offered_keys
 
 

@@ -582,3 +582,26 @@ def test_timeline_names_keys_by_file_and_agent_keys_by_comment() -> None:
     narrow = timeline.timeline(18).plain
     assert all(len(line) <= 18 for line in narrow.splitlines())
     assert "auth" in narrow and "id_ed" in narrow
+
+
+async def test_an_aix_host_gets_its_note_through_the_apps_probe_service(
+    sshd_factory: Any, test_user: TestUser, ssh_dir: Path
+) -> None:
+    from tui.core.connect.power_os import NOTES
+
+    server = sshd_factory(password_auth=False, extra_config="VersionAddendum AIX 7.3")
+    key = make_key(ssh_dir / "id_ed25519")
+    test_user.authorize(key.with_suffix(".pub").read_text())
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        target = f"{test_user.name}@127.0.0.1:{server.port}"
+        screen = await open_tester(pilot, tester.TesterScreen(key_path=key, target=target))
+        assert screen.service is app.services.probe  # the injected service, not a new one
+        assert not screen.query_one("#power-os").display
+        await pilot.press("enter")
+        result = await finished(pilot, screen)
+        assert result.outcome == "ok" and "AIX" in str(result.server_version)
+        note = screen.query_one("#power-os")
+        assert note.display and str(note.render()) == NOTES["aix"]
+        assert not screen.query_one("#causes").display  # a login has no causes to rank

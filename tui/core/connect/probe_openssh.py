@@ -96,8 +96,19 @@ async def run_openssh(options: ProbeOptions, sink: Sink | None) -> ProbeResult:
             reader.renamed = (str(copy), str(config))
         args = ssh_command(connect, options.command, copy)
         trace.begin("resolve")
-        with Askpass(connect.passphrase, connect.password) as env:
+        with Askpass(connect.passphrase, connect.password) as askpass_env:
+            env = _agent_environment(askpass_env, connect.environment.ssh_auth_sock)
             return await _run(args, env, trace, reader, connect, options)
+
+
+def _agent_environment(env: dict[str, str] | None, agent: str | None) -> dict[str, str]:
+    """ssh's environment with the settings' agent socket (the asyncssh engine uses the same)."""
+    result = dict(env) if env is not None else dict(os.environ)
+    if agent:
+        result["SSH_AUTH_SOCK"] = agent
+    else:
+        result.pop("SSH_AUTH_SOCK", None)
+    return result
 
 
 async def _run(
