@@ -14,13 +14,20 @@ import re
 import socket
 import time
 from pathlib import Path
+from typing import Literal, TypeAlias
 
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.session_outcomes import certificate_invalid
 from tui.core.connect.trace import OfferedKey, Trace
 from tui.core.text import visible
 
-__all__ = ["OpensshReader", "certificate_verdict"]
+__all__ = ["Failure", "OpensshReader", "certificate_verdict"]
+
+#: what ended ssh's run, as read from its lines (turned into an exception by the reader)
+Failure: TypeAlias = Literal[
+    "auth", "closed", "disconnect", "dns", "host-key", "negotiate", "not-ssh", "refused",
+    "timeout", "unreachable",
+]  # fmt: skip
 
 
 _LEVEL = re.compile(r"^debug([123]): ")
@@ -38,7 +45,7 @@ class OpensshReader:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.changed = False
-        self.failure: str | None = None  # a key of _failure_exception
+        self.failure: Failure | None = None
         self.exit_status: int | None = None
         self.current: OfferedKey | None = None
         self.began = time.monotonic()

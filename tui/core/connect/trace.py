@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from tui.core.connect.refusal import Cause
@@ -28,6 +28,17 @@ STAGES = (
     "authentication",
     "session opened",
 )
+
+
+#: why a key was not used, as the transcript and the diagnosis say it
+KeyProblem: TypeAlias = Literal[
+    "needs-passphrase",
+    "wrong-passphrase",
+    "permissions",
+    "certificate-invalid",
+    "no-mutual-signature",
+    "unreadable",
+]
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class OfferedKey:
     source: str  # "agent", "explicit", "default"
     accepted: bool = False  # the server said it would take this key (PK_OK)
     used: bool = False  # authentication succeeded with it
-    problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
+    problem: KeyProblem | None = None
     comment: str | None = None  # an agent key's comment (ssh shows it in place of a path)
     signed: bool = False  # a signature was sent with it (the server's last word decides)
     partial: bool = False  # accepted, but the server wants another method too (partial success)
