@@ -103,6 +103,10 @@ def test_the_result_is_frozen_and_its_json_unchanged(
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.outcome = Outcome.AUTH_FAILED  # type: ignore[misc]
     assert isinstance(result.offered_keys, tuple) and isinstance(result.lines, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.offered_keys[0].used = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        result.attempts[0]["ok"] = False  # type: ignore[index]
     document = json.loads(json.dumps(result.to_json()))
     assert document["outcome"] == "ok" and document["engine"] == engine
     assert document["accepted_key"] == str(key)

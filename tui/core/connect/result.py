@@ -8,14 +8,15 @@ inspection of ``--inspect-with``) makes a new one with :func:`dataclasses.replac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.refusal import CAUSES_INTRO, Cause
-from tui.core.connect.trace import STAGES, OfferedKey, StageEvent, Trace, TranscriptLine
+from tui.core.connect.trace import STAGES, KeyOutcome, StageEvent, Trace, TranscriptLine
 from tui.core.keys.public import PublicKey
 
 __all__ = ["ProbeResult", "result_from_trace", "sentence"]
@@ -40,16 +41,16 @@ class ProbeResult:
     fix: str
     target: str
     stages: tuple[StageEvent, ...] = ()
-    attempts: tuple[dict[str, Any], ...] = ()
+    attempts: tuple[Mapping[str, Any], ...] = ()
     server_version: str | None = None
     kex: str | None = None
-    host_key: dict[str, str] | None = None
+    host_key: Mapping[str, str] | None = None
     host_key_status: str | None = None
     host_public_key: PublicKey | None = None
     host_key_lines: tuple[str, ...] = ()
     auth_methods: tuple[str, ...] = ()
-    offered_keys: tuple[OfferedKey, ...] = ()
-    skipped_keys: tuple[OfferedKey, ...] = ()
+    offered_keys: tuple[KeyOutcome, ...] = ()
+    skipped_keys: tuple[KeyOutcome, ...] = ()
     host: str | None = None  # after ~/.ssh/config (HostName)
     port: int | None = None
     known_hosts_file: Path | None = None
@@ -77,7 +78,7 @@ class ProbeResult:
         return f"{head} sshd does not tell the client why." if found else self.diagnosis
 
     @property
-    def accepted_key(self) -> OfferedKey | None:
+    def accepted_key(self) -> KeyOutcome | None:
         return next((key for key in self.offered_keys if key.used), None)
 
     def to_json(self) -> dict[str, Any]:
@@ -91,7 +92,7 @@ class ProbeResult:
             "stages": [{"name": s.name, "ok": s.ok, "ms": s.ms} for s in self.stages],
             "server_version": self.server_version,
             "kex": self.kex,
-            "host_key": self.host_key,
+            "host_key": dict(self.host_key) if self.host_key is not None else None,
             "auth_methods": list(self.auth_methods),
             "offered_keys": [
                 {
@@ -148,16 +149,16 @@ def result_from_trace(
         fix=fix,
         target=target,
         stages=tuple(stages),
-        attempts=_tuple(dict(attempt) for attempt in trace.attempts),
+        attempts=tuple(MappingProxyType(dict(attempt)) for attempt in trace.attempts),
         server_version=trace.server_version,
         kex=trace.kex,
-        host_key=trace.host_key,
+        host_key=MappingProxyType(dict(trace.host_key)) if trace.host_key else None,
         host_key_status=trace.host_key_status,
         host_public_key=trace.server_key,
         host_key_lines=_tuple(trace.host_key_lines),
         auth_methods=_tuple(trace.auth_methods),
-        offered_keys=_tuple(trace.offered),
-        skipped_keys=_tuple(trace.skipped),
+        offered_keys=tuple(key.outcome() for key in trace.offered),
+        skipped_keys=tuple(key.outcome() for key in trace.skipped),
         host=trace.host,
         port=trace.port,
         known_hosts_file=trace.known_hosts_file,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -59,9 +59,36 @@ class StageEvent:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class KeyOutcome:
+    """What became of one key offered, as the result keeps it (a frozen copy of an
+    :class:`OfferedKey`, which the engines fill in while the login runs)."""
+
+    path: str | None
+    sha256: str
+    label: str
+    source: str
+    accepted: bool = False
+    used: bool = False
+    problem: KeyProblem | None = None
+    comment: str | None = None
+    signed: bool = False
+    partial: bool = False
+    certificate: str | None = None
+
+    @property
+    def suffix(self) -> str:
+        """What ssh prints after the fingerprint: `` explicit``, `` agent``, or nothing."""
+        return "" if self.source == "default" else " " + self.source
+
+    @property
+    def name(self) -> str:
+        return self.path or self.comment or f"agent key {self.sha256}"
+
+
 @dataclass
 class OfferedKey:
-    """One key tried for publickey authentication, and what became of it."""
+    """One key tried for publickey authentication, and what became of it (while it runs)."""
 
     path: str | None  # None for an agent key with no file
     sha256: str
@@ -83,6 +110,10 @@ class OfferedKey:
     @property
     def name(self) -> str:
         return self.path or self.comment or f"agent key {self.sha256}"
+
+    def outcome(self) -> KeyOutcome:
+        """A frozen copy, for the result."""
+        return KeyOutcome(**{f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass
