@@ -9,7 +9,9 @@ import inspect
 from pathlib import Path
 
 import asyncssh
+import asyncssh.agent
 import asyncssh.config
+import asyncssh.connection
 import asyncssh.kex
 import asyncssh.mac
 import asyncssh.packet
@@ -51,6 +53,12 @@ def test_our_config_class_adds_options_without_changing_asyncssh(tmp_path: Path)
 def test_key_pair_constructor_and_algorithm_lists_are_where_we_read_them() -> None:
     parameters = list(inspect.signature(asyncssh.SSHKeyPair.__init__).parameters)[1:]
     assert tuple(parameters[: len(private.KEY_PAIR_PARAMETERS)]) == private.KEY_PAIR_PARAMETERS
+    assert isinstance(asyncssh.SSHKeyPair._key_type, str)
+    for method in ("set_sig_algorithm", "get_key_type"):
+        assert callable(getattr(asyncssh.SSHKeyPair, method))
+    # a key pair's own sign_async is what asyncssh awaits to sign (the agent's pairs have one)
+    assert "getattr(key, 'sign_async', None)" in inspect.getsource(asyncssh.connection)
+    assert callable(asyncssh.agent.SSHAgentKeyPair.sign_async)
     assert b"curve25519-sha256" in asyncssh.kex.get_kex_algs()
     assert b"hmac-sha2-256" in asyncssh.mac.get_mac_algs()
     assert b"ssh-ed25519" in asyncssh.public_key.get_default_public_key_algs()

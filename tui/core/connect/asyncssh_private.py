@@ -12,8 +12,13 @@ asyncssh has no public API for these facts, and the tester cannot do without the
   lists (``_kex_algs``, ``_server_host_key_algs``, ``_enc_algs``, ``_mac_algs``, ``_cmp_algs``),
   the server's ``server-sig-algs`` (``_server_sig_algs``), the log context of the connection
   (``logger._context``), and ``set_tunnel`` (closing the login closes its ProxyJump hosts);
-- ``asyncssh.SSHKeyPair.__init__``'s parameters, to offer a key whose private half is read only
-  when the server would accept it (:mod:`tui.core.connect.identities`).
+- ``asyncssh.SSHKeyPair``: its ``__init__``'s parameters, the class attribute ``_key_type``
+  (what ``get_key_type()`` answers), ``set_sig_algorithm``, and the ``sign_async`` that
+  asyncssh awaits when a key pair has one, to offer a key whose private half is read only when the server
+  would accept it (:mod:`tui.core.connect.key_offer`);
+- the module functions ``asyncssh.kex.get_kex_algs``, ``asyncssh.mac.get_mac_algs``,
+  ``asyncssh.public_key.get_default_public_key_algs`` and ``asyncssh.packet.SSHPacket`` (not in
+  asyncssh's documented API), to offer OpenSSH's default lists and read a KEXINIT.
 
 Everything here is read-only and falls back to "unknown" where asyncssh's internals differ, so
 the tester says less rather than failing. ``tests/core/test_asyncssh_private.py`` checks each of

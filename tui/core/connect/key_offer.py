@@ -52,7 +52,7 @@ def offer_key_pair(
             cert = None
 
     class OnDemandKeyPair(asyncssh.SSHKeyPair):  # type: ignore[misc]
-        _key_type = "local"
+        _key_type = "local"  # asyncssh: a key signed here (pinned in asyncssh_private)
 
         def __init__(self) -> None:
             super().__init__(
