@@ -14,8 +14,10 @@ asyncssh has no public API for these facts, and the tester cannot do without the
   (``logger._context``), and ``set_tunnel`` (closing the login closes its ProxyJump hosts);
 - ``asyncssh.SSHKeyPair``: its ``__init__``'s parameters, the class attribute ``_key_type``
   (what ``get_key_type()`` answers), ``set_sig_algorithm``, and the ``sign_async`` that
-  asyncssh awaits when a key pair has one, to offer a key whose private half is read only when the server
-  would accept it (:mod:`tui.core.connect.key_offer`);
+  asyncssh awaits when a key pair has one, to offer a key whose private half is read only
+  when the server would accept it (:mod:`tui.core.connect.key_offer`);
+- the ``asyncssh`` logger's records (``[conn=N]`` prefixes, a ``packet`` attribute on packet
+  dumps), re-worded as ssh's lines by :mod:`tui.core.connect.ssh_log`;
 - the module functions ``asyncssh.kex.get_kex_algs``, ``asyncssh.mac.get_mac_algs``,
   ``asyncssh.public_key.get_default_public_key_algs`` and ``asyncssh.packet.SSHPacket`` (not in
   asyncssh's documented API), to offer OpenSSH's default lists and read a KEXINIT.
