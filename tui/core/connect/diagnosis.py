@@ -10,10 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.trace import Trace
+
+if TYPE_CHECKING:
+    from tui.core.connect.options import ConnectOptions
 
 
 def _methods(methods: list[str]) -> str:
@@ -25,7 +28,7 @@ def _methods(methods: list[str]) -> str:
 Verdict = tuple[Outcome, str, str]
 
 
-def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> Verdict:
+def diagnose(exc: Exception, trace: Trace, options: ConnectOptions, stage: str | None) -> Verdict:
     import asyncssh
 
     host = trace.host or options.target.host

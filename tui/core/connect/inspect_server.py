@@ -28,6 +28,7 @@ from tui.core.text import visible
 
 if TYPE_CHECKING:
     from tui.core.connect.engine import Sink
+    from tui.core.connect.options import ConnectOptions
     from tui.core.connect.result import ProbeResult
 
 __all__ = ["Finding", "InspectRequest", "inspect_refusal", "inspect_result"]
@@ -46,7 +47,9 @@ class InspectRequest:
     user: str | None = None
 
 
-async def inspect_refusal(result: Any, connect: Any, request: InspectRequest) -> Finding:
+async def inspect_refusal(
+    result: ProbeResult, connect: ConnectOptions, request: InspectRequest
+) -> Finding:
     """Log in with ``request``'s credential and find why ``result`` (auth-failed) was refused."""
     from tui.core.connect.client import ConnectionFailed, Target, open_connection
 
@@ -98,7 +101,7 @@ async def inspect_refusal(result: Any, connect: Any, request: InspectRequest) ->
     return verdict(result, user, account, config, files, second, facts)
 
 
-def result_user(result: Any, connect: Any) -> str:
+def result_user(result: ProbeResult, connect: ConnectOptions) -> str:
     for line in getattr(result, "lines", []):
         text = getattr(line, "text", "")
         if text.startswith("debug1: Authenticating to ") and " as '" in text:
@@ -254,7 +257,7 @@ def _public_facts(account: dict[str, Any], config: Any, first: dict[str, str]) -
 
 
 async def inspect_result(
-    result: ProbeResult, connect: Any, request: InspectRequest, sink: Sink | None = None
+    result: ProbeResult, connect: ConnectOptions, request: InspectRequest, sink: Sink | None = None
 ) -> ProbeResult:
     """The result amended by an inspection when every key was refused (else ``result``).
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.connect.refusal import LOG_COMMAND, Cause
 from tui.core.text import visible
+
+if TYPE_CHECKING:
+    from tui.core.connect.result import ProbeResult
 
 __all__ = ["Finding", "PathStat", "strict_modes_problem", "unknown_finding", "verdict"]
 
@@ -172,7 +175,7 @@ def _matches(patterns: list[str], user: str, groups: list[str] | None, addr: str
 
 
 def verdict(
-    result: Any,
+    result: ProbeResult,
     user: str,
     account: dict[str, Any],
     config: dict[str, list[str]] | None,
