@@ -603,5 +603,8 @@ async def test_an_aix_host_gets_its_note_through_the_apps_probe_service(
         result = await finished(pilot, screen)
         assert result.outcome == "ok" and "AIX" in str(result.server_version)
         note = screen.query_one("#power-os")
-        assert note.display and str(note.render()) == NOTES["aix"]
+        shown = str(note.render())
+        assert note.display and shown == tester.app_words(NOTES["aix"])
+        assert "/.ssh/authorized_keys" in shown and "RSA" in shown
+        assert "sshdeck keygen" not in shown  # the app's own key, not the CLI's command
         assert not screen.query_one("#causes").display  # a login has no causes to rank

@@ -78,6 +78,7 @@ APP_WORDS: list[tuple[str, str]] = [
     (r"\(sshdeck copy-id or the upload screen\)", '(press "Upload this key")'),
     (r"sshdeck copy-id", '"Upload this key"'),
     (r"\(sshdeck keygen\)", "(n on the key list)"),
+    (r"`sshdeck keygen -t rsa -b 4096`", "n on the key list, type RSA, 4096 bits"),
     (r"--engine openssh", "the OpenSSH engine"),
     (r"run again with -vvv", "choose -vvv"),
 ]
