@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
-from tui.core.connect.client import ConnectOptions
+from tui.core.connect.options import ConnectOptions
 from tui.core.connect.trace import StageEvent, TranscriptLine
 
 if TYPE_CHECKING:
