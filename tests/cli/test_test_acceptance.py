@@ -313,6 +313,18 @@ def test_log_into_a_directory_uses_the_guides_name(
     assert "debug3: " in saved.read_text() and "debug1: " not in result.stderr
     missing = run_cli("test", target, "--log", str(tmp_path / "no" / "such.debug"))
     assert missing.returncode == 2 and "--log" in missing.stderr
+    # DIR/ names a directory, existing or not: the guide's name inside it, never a file "DIR"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    slashed = run_cli("test", target, "--log", f"{logs}/")
+    assert slashed.returncode == 0, slashed.stderr
+    assert [p.name for p in logs.iterdir()] == ["ssh.127.0.0.1.debug"]
+    absent = tmp_path / "absent"
+    refused = run_cli("test", target, "--log", f"{absent}/")
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "--log" in refused.stderr
+    assert "Traceback" not in refused.stderr and str(absent) in refused.stderr
+    assert not absent.exists()  # no file named after the directory, nothing created
 
 
 def test_config_strict_host_key_checking_accept_new_like_ssh(

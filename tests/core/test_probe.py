@@ -86,7 +86,8 @@ async def test_probe_streams_events_in_order(
     options = ProbeOptions(connect=ConnectOptions(target=target, debug_level=3))
     events = [event async for event in probe(options)]
     result = events[-1]
-    assert isinstance(result, ProbeResult) and result.ok, result.diagnosis
+    assert isinstance(result, ProbeResult)
+    assert result.ok, result.diagnosis
     texts = [e.text for e in events if isinstance(e, TranscriptLine)]
     ends = [e.name for e in events if isinstance(e, StageEvent) and e.ok is not None]
     assert [n for n in ends if not n.startswith("authentication:")] == [

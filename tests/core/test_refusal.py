@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.core.connect.inspect_server import (
+from tui.core.connect.inspect_verdict import (
     PathStat,
     _from_refuses,
     _key_lines,

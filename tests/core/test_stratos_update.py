@@ -8,9 +8,9 @@ import pytest
 
 from tests.fixtures.cloud import CloudFixture
 from tests.keyfactory import keygen
+from tui.core.connect.power_os import power_os_note
 from tui.core.errors import InvalidArgument
 from tui.core.settings import Settings
-from tui.core.upload.power_os import power_os_note
 from tui.core.upload.stratos import CloudConflict, CloudRefused, StratosClient
 from tui.core.upload.zones import Workspace, power_endpoint
 

@@ -129,6 +129,7 @@ async def test_a_changed_host_key_stops_the_tester_with_no_way_to_trust_it(
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.result is not None and not screen.running)
         await pilot.pause()
+        assert screen.result is not None
         assert screen.result.outcome == "host-key-changed"
         assert not screen.query_one("#trust").display
         asked = screen.trust()  # even asked directly, trusting a changed key is refused

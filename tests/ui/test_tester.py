@@ -114,7 +114,13 @@ async def test_auth_failed_offers_the_upload(
         result = await finished(pilot, screen)
         assert result.outcome == "auth-failed"
         assert screen.query_one("#outcome").has_class("-failed")
-        assert "authorized_keys" in str(screen.query_one("#diagnosis").render())
+        # the evidence, then the ranked causes listed apart, each with its check on the server
+        shown = str(screen.query_one("#diagnosis").render())
+        causes = str(screen.query_one("#causes").render())
+        assert result.offered_keys[0].sha256 in shown and "possible causes" not in shown
+        assert causes.startswith("Possible causes, most likely first:\n1. ")
+        assert "authorized_keys" in causes.split("\n2. ")[0]  # the first cause: not there
+        assert len(result.causes) >= 3 and f"{len(result.causes)}. " in causes
         assert screen.query_one("#upload").display
         assert not screen.query_one("#trust").display
         screen.query_one("#upload").focus()
@@ -576,3 +582,29 @@ def test_timeline_names_keys_by_file_and_agent_keys_by_comment() -> None:
     narrow = timeline.timeline(18).plain
     assert all(len(line) <= 18 for line in narrow.splitlines())
     assert "auth" in narrow and "id_ed" in narrow
+
+
+async def test_an_aix_host_gets_its_note_through_the_apps_probe_service(
+    sshd_factory: Any, test_user: TestUser, ssh_dir: Path
+) -> None:
+    from tui.core.connect.power_os import NOTES
+
+    server = sshd_factory(password_auth=False, extra_config="VersionAddendum AIX 7.3")
+    key = make_key(ssh_dir / "id_ed25519")
+    test_user.authorize(key.with_suffix(".pub").read_text())
+    (ssh_dir / "known_hosts").write_text(server.known_hosts_line() + "\n")
+    app = make_app(ssh_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        target = f"{test_user.name}@127.0.0.1:{server.port}"
+        screen = await open_tester(pilot, tester.TesterScreen(key_path=key, target=target))
+        assert screen.service is app.services.probe  # the injected service, not a new one
+        assert not screen.query_one("#power-os").display
+        await pilot.press("enter")
+        result = await finished(pilot, screen)
+        assert result.outcome == "ok" and "AIX" in str(result.server_version)
+        note = screen.query_one("#power-os")
+        shown = str(note.render())
+        assert note.display and shown == tester.app_words(NOTES["aix"])
+        assert "/.ssh/authorized_keys" in shown and "RSA" in shown
+        assert "sshdeck keygen" not in shown  # the app's own key, not the CLI's command
+        assert not screen.query_one("#causes").display  # a login has no causes to rank

@@ -92,6 +92,7 @@ async def test_password_only_server_asks_in_the_modal(
         await wait_for(pilot, lambda: screen.result is not None and not screen.running)
         await pilot.pause()
         result = screen.result
+        assert result is not None
         assert result.outcome == "ok" and result.auth_method == "password"
         assert "password" in str(screen.query_one("#login-key").render())
         assert test_user.password not in "\n".join(screen.query_one(Transcript).shown())

@@ -13,9 +13,17 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from tui.core.connect.outcomes import Outcome
 from tui.core.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from tui.core.connect.client import ConnectOptions
+    from tui.core.connect.engine import Sink
+    from tui.core.connect.inspect_server import InspectRequest
+    from tui.core.connect.result import ProbeResult
+    from tui.core.connect.service import ProbeService
 
 __all__ = ["add_options", "apply", "request_from_args"]
 
@@ -35,7 +43,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def request_from_args(args: argparse.Namespace) -> Any:
+def request_from_args(args: argparse.Namespace) -> InspectRequest | None:
     """The InspectRequest the options ask for, or None; raises InvalidArgument on bad input."""
     from tui.core.connect.inspect_server import InspectRequest
 
@@ -64,38 +72,17 @@ def request_from_args(args: argparse.Namespace) -> Any:
     return InspectRequest(password=password, key=key.expanduser() if key else None, user=user)
 
 
-def apply(result: Any, connect: Any, request: Any, show: Any) -> None:
-    """Inspect when the login was refused; the finding replaces the diagnosis and the causes."""
+def apply(
+    result: ProbeResult,
+    connect: ConnectOptions,
+    request: InspectRequest | None,
+    show: Sink,
+    service: ProbeService,
+) -> ProbeResult:
+    """Inspect when the login was refused: a new result whose diagnosis and causes are the
+    finding's (the result as it was when there is nothing to inspect)."""
     import asyncio
 
-    import asyncssh
-
-    from tui.core.connect.inspect_server import inspect_refusal
-    from tui.core.connect.trace import TranscriptLine
-    from tui.core.errors import SshDeckError
-
-    if request is None or result.outcome != "auth-failed":
-        return
-    try:
-        finding = asyncio.run(inspect_refusal(result, connect, request))
-    except (
-        OSError,
-        TimeoutError,
-        asyncssh.Error,
-        SshDeckError,
-    ) as exc:  # the look is extra: the test's answer stands
-        result.inspection = {"login": False, "error": type(exc).__name__}
-        return
-    from tui.core.connect.probe import _sentence
-
-    result.inspection = finding.facts
-    result.diagnosis = _sentence(finding.diagnosis)
-    result.fix = _sentence(finding.fix)
-    if finding.cause is not None:
-        rest = [c for c in result.causes if c.code != finding.cause.code]
-        # established: the ranking gives way to it; likely only (a setting it could not read
-        # might undo it): first, before the others
-        result.causes = [finding.cause] + ([] if finding.cause.confirmed else rest)
-    line = TranscriptLine(0, f"{finding.diagnosis}: {finding.fix}.")
-    result.lines.append(line)
-    show(line)
+    if request is None or result.outcome != Outcome.AUTH_FAILED:
+        return result
+    return asyncio.run(service.inspect(result, connect, request, show))

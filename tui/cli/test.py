@@ -17,6 +17,7 @@ from typing import Any
 from tui.cli import inspection as inspect_cli
 from tui.cli.common import print_json, read_stdin_lines
 from tui.core.errors import InvalidArgument
+from tui.core.text import visible
 
 EXIT_CONNECTION_FAILED = 255
 EXIT_USAGE = 2
@@ -39,8 +40,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
     parser.add_argument("--engine", choices=("asyncssh", "openssh"), default="asyncssh")
     parser.add_argument(
-        "--log", type=Path, metavar="FILE",
-        help="save the -vvv transcript (a directory: DIR/ssh.<host>.debug)",
+        "--log", metavar="FILE",
+        help="save the -vvv transcript (a directory, DIR/: DIR/ssh.<host>.debug)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
@@ -90,6 +91,26 @@ class UsageError(Exception):
     pass
 
 
+def log_path(text: str, host: str) -> Path:
+    """Where ``--log`` writes: a directory (an existing one, or any path ending in ``/``) gets
+    the guide's name ``DIR/ssh.HOST.debug``; a file name is used as given. A directory that
+    does not exist, or a file in one, is a usage error: nothing is created."""
+    from tui.core.connect.probe import transcript_name
+
+    if not text:
+        raise UsageError("--log needs a file or a directory.")
+    path = Path(text).expanduser()
+    if text.endswith("/") or path.is_dir():
+        if not path.is_dir():
+            raise UsageError(
+                f"No directory {visible(str(path))} for the log; create it or check --log."
+            )
+        return path / transcript_name(host)  # the guide's name
+    if not path.parent.is_dir():
+        raise UsageError(f"No directory {visible(str(path.parent))} for the log; check --log.")
+    return path
+
+
 def _ssh_options(values: list[str], args: argparse.Namespace) -> Path | None:
     """Check every ``-o`` (an option sshdeck cannot honour is a usage error naming it); the
     first value of an option wins, as with ssh. Returns the -o UserKnownHostsFile."""
@@ -123,9 +144,9 @@ def run(args: argparse.Namespace) -> int:
 
     from tui.core.connect.client import ConnectOptions, InvalidTarget, parse_target, resolve_config
     from tui.core.connect.outcomes import Outcome
-    from tui.core.connect.probe import ProbeOptions, run_probe, save_transcript
-    from tui.core.connect.trace import TranscriptLine
-    from tui.core.text import visible
+    from tui.core.connect.service import ProbeService
+    from tui.core.connect.trace import StageEvent, TranscriptLine
+    from tui.core.settings import Settings
 
     command = _reparse(args)
     try:
@@ -140,10 +161,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"No key file {key}; check the path given with -i.")
         if args.timeout <= 0:
             raise UsageError("The timeout must be a positive number of seconds.")
-        if args.log is not None and args.log.is_dir():
-            args.log = args.log / f"ssh.{target.host}.debug"  # the guide's name
-        if args.log is not None and not args.log.parent.is_dir():
-            raise UsageError(f"No directory {args.log.parent} for the log; check --log.")
+        args.log = log_path(args.log, target.host) if args.log is not None else None
     except (UsageError, InvalidTarget) as exc:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -174,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
     verbosity = min(args.verbose, 3)
+    service = ProbeService(Settings.from_environment())
     options = ConnectOptions(
         target=target,
         port=args.port,
@@ -186,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         password=password,
         debug_level=3 if args.log else max(verbosity, 1),
         ssh_options=tuple(args.ssh_options),
+        settings=service.settings,
     )
     try:  # a config file ssh would refuse ("Bad number") is a usage error, before connecting
         resolve_config(options)
@@ -193,17 +213,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"sshdeck test: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    def show(event: Any) -> None:
+    def show(event: TranscriptLine | StageEvent) -> None:
         if isinstance(event, TranscriptLine) and event.level <= verbosity:
             print(event.text, file=sys.stderr, flush=True)
 
     # like ssh: the words are joined with spaces and the remote shell splits them again
     remote = " ".join(command) if command else None
-    probe_options = ProbeOptions(connect=options, command=remote, engine=args.engine)
-    result = asyncio.run(run_probe(probe_options, show))
-    inspect_cli.apply(result, options, inspect_request, show)
+    probe_options = service.options(options, command=remote, engine=args.engine)
+    result = asyncio.run(service.run(probe_options, show))
+    result = inspect_cli.apply(result, options, inspect_request, show, service)
+    if result.power_os_note:  # AIX or IBM i: where keys go there, said after the diagnosis
+        show(TranscriptLine(0, result.power_os_note))
     if args.log:
-        save_transcript(result.lines, args.log)
+        service.save_transcript(result.lines, args.log)
     if args.json:
         document = result.to_json()
         if command:

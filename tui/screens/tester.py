@@ -13,6 +13,13 @@ these keys act rather than type into the host field.
 Opened for one key (the key list's "test a connection with this key"), the tester offers that
 key alone (``IdentitiesOnly``) until "only this key" is unticked. Untrusted text (server
 banners and stderr, file names, key comments) is shown escaped and never as markup.
+
+The probe runs in the app's :class:`~tui.core.connect.service.ProbeService` (``app.services``);
+what it shows are widgets handed their texts (:class:`~tui.widgets.transcript.Transcript`,
+:class:`~tui.widgets.stages.StageTimeline`, :class:`~tui.widgets.outcome.OutcomePanel`). Why
+this module is over 400 lines: it is one screen's state and its handlers (the form, the run and
+its cancel, the two secret prompts with their typing time, and the three next steps with their
+confirmations), which share that state; split apart they would pass it back and forth.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -31,12 +37,17 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select
 from textual.worker import Worker, WorkerState
 
+from tui.core.connect.engine import ENGINE_NAMES, EngineName, ProbeOptions
+from tui.core.connect.outcomes import Outcome
+from tui.core.connect.result import ProbeResult
+from tui.core.connect.service import ProbeService
 from tui.core.connect.ssh_config import config_hosts
 from tui.core.connect.trace import StageEvent, TranscriptLine
 from tui.core.text import visible
+from tui.widgets.outcome import CauseLine, OutcomePanel
 from tui.widgets.stages import StageTimeline
 from tui.widgets.transcript import Transcript
 from tui.workers import work
@@ -67,6 +78,7 @@ APP_WORDS: list[tuple[str, str]] = [
     (r"\(sshdeck copy-id or the upload screen\)", '(press "Upload this key")'),
     (r"sshdeck copy-id", '"Upload this key"'),
     (r"\(sshdeck keygen\)", "(n on the key list)"),
+    (r"`sshdeck keygen -t rsa -b 4096`", "n on the key list, type RSA, 4096 bits"),
     (r"--engine openssh", "the OpenSSH engine"),
     (r"run again with -vvv", "choose -vvv"),
 ]
@@ -122,10 +134,10 @@ class TesterScreen(Screen[None]):
         super().__init__()
         self.key_path = key_path
         self.target = target
-        self.result: Any = None
-        self.worker: Worker[Any] | None = None
+        self.result: ProbeResult | None = None
+        self.worker: Worker[ProbeResult] | None = None
         self.last_host = "host"
-        self.last_options: Any = None
+        self.last_options: ProbeOptions | None = None
         self.tested: str = ""  # user@host:port of the last run, for "Upload this key"
         self._typing = 0.0  # seconds spent in the passphrase modal during this run
         self._typing_attempt = 0.0  # ... since the last authentication attempt ended
@@ -172,20 +184,7 @@ class TesterScreen(Screen[None]):
                 yield Transcript(id="transcript")
                 yield Input(placeholder="search the transcript (enter: next)", id="search")
             yield StageTimeline(id="stages")
-        with Horizontal(id="outcome"):
-            with Vertical(id="outcome-text"):
-                yield Static(
-                    "Fill in a host and press enter to test the login.",
-                    id="diagnosis",
-                    markup=False,
-                )
-                yield Static("", id="fix", markup=False)
-                yield Static("", id="login-key", markup=False)
-                with Horizontal(id="next-steps"):
-                    yield Button("Upload this key", id="upload")
-                    yield Button("Trust this host key", variant="warning", id="trust")
-                    yield Button("Fix permissions", variant="warning", id="fix-permissions")
-            yield Static("", id="hostkey", markup=False)
+        yield OutcomePanel(id="outcome")
         yield Footer()
 
     def on_resize(self) -> None:
@@ -207,12 +206,21 @@ class TesterScreen(Screen[None]):
 
     # ------------------------------------------------------------------ running
 
-    def options(self) -> Any:
+    @property
+    def service(self) -> ProbeService:
+        """The app's probe service (``make_app(services=...)``), or one from the environment."""
+        probe = getattr(getattr(self.app, "services", None), "probe", None)
+        if isinstance(probe, ProbeService):
+            return probe
+        from tui.core.settings import Settings
+
+        return ProbeService(Settings.from_environment())
+
+    def options(self) -> ProbeOptions:
         """The probe options from the form; raises InvalidArgument for bad input."""
         from dataclasses import replace
 
         from tui.core.connect.client import ConnectOptions, Target, parse_target
-        from tui.core.connect.probe import ProbeOptions
         from tui.core.errors import InvalidArgument
 
         text = self.query_one("#target", Input).value.strip()
@@ -230,7 +238,8 @@ class TesterScreen(Screen[None]):
         key = self.query_one("#key", Select).value
         identities = () if key in (DEFAULT_KEYS, Select.BLANK) else (Path(str(key)),)
         only = bool(identities) and self.query_one("#only-key", Checkbox).value
-        engine = self.query_one("#engine", Select).value
+        chosen = self.query_one("#engine", Select).value
+        engine: EngineName = next((name for name in ENGINE_NAMES if name == chosen), "asyncssh")
         connect = ConnectOptions(
             target=target,
             identities=identities,
@@ -240,9 +249,7 @@ class TesterScreen(Screen[None]):
             ask_password=self._ask_password,
             debug_level=3,  # keep every level: the verbosity picker only filters the view
         )
-        return ProbeOptions(
-            connect=connect, engine=str(engine) if engine in ("asyncssh", "openssh") else "asyncssh"
-        )
+        return self.service.options(connect, engine=engine)
 
     def action_run(self) -> None:
         if self.running:
@@ -271,14 +278,12 @@ class TesterScreen(Screen[None]):
         self.worker = self._probe(options)
 
     @work(exclusive=True, group="probe")
-    async def _probe(self, options: Any) -> Any:
-        from tui.core.connect.probe import run_probe
-
-        result = await run_probe(options, self._on_event)
+    async def _probe(self, options: ProbeOptions) -> ProbeResult:
+        result = await self.service.run(options, self._on_event)
         self.result = result
         return result
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: TranscriptLine | StageEvent) -> None:
         if isinstance(event, TranscriptLine):
             self.query_one(Transcript).add_line(event.level, event.text)
         elif isinstance(event, StageEvent):
@@ -372,25 +377,22 @@ class TesterScreen(Screen[None]):
     # ------------------------------------------------------------------ outcome
 
     def _set_outcome(
-        self, diagnosis: str, fix: str, hostkey: str, ok: bool | None = None, login: str = ""
+        self,
+        diagnosis: str,
+        fix: str,
+        hostkey: str,
+        ok: bool | None = None,
+        login: str = "",
+        note: str = "",
+        causes: tuple[CauseLine, ...] = (),
     ) -> None:
-        panel = self.query_one("#outcome")
-        panel.set_class(ok is True, "-ok")
-        panel.set_class(ok is False, "-failed")
-        self.query_one("#diagnosis", Static).update(diagnosis)
-        fix_box = self.query_one("#fix", Static)
-        fix_box.update(fix)
-        fix_box.display = bool(fix)
-        login_box = self.query_one("#login-key", Static)
-        login_box.update(login)
-        login_box.display = bool(login)
-        box = self.query_one("#hostkey", Static)
-        box.update(hostkey)
-        box.set_class(bool(hostkey), "-shown")
+        self.query_one(OutcomePanel).show(
+            diagnosis, fix, hostkey, ok=ok, login=login, note=note, causes=causes
+        )
 
-    def _show_result(self, result: Any) -> None:
+    def _show_result(self, result: ProbeResult) -> None:
         hostkey = ""
-        if result.outcome == "host-key-unknown" and result.host_public_key is not None:
+        if result.outcome == Outcome.HOST_KEY_UNKNOWN and result.host_public_key is not None:
             hostkey = result.host_public_key.randomart()
         login = ""
         used = result.accepted_key if result.ok else None
@@ -398,28 +400,39 @@ class TesterScreen(Screen[None]):
             name = visible(used.name)
             login = f"Logged in with {name} ({used.label} {used.sha256})"
             # AuthenticationMethods publickey,password: the key, then what the server also wanted
-            also = result.auth_method if getattr(result, "partial_success", None) else None
+            also = result.auth_method if result.partial_success else None
             login += f" and {visible(str(also))}." if also and also != "publickey" else "."
         elif result.ok and result.auth_method:
             login = f"Logged in with {visible(str(result.auth_method))}."
+        # the ranked causes of a refusal are listed apart, each with its check on the server
+        causes = tuple(
+            CauseLine(
+                visible(app_words(cause.text), multiline=True),
+                visible(app_words(cause.check), multiline=True),
+                cause.confirmed,
+            )
+            for cause in result.causes
+        )
         self._set_outcome(
-            visible(app_words(f"{result.outcome}: {result.diagnosis}"), multiline=True),
+            visible(app_words(f"{result.outcome}: {result.evidence}"), multiline=True),
             visible(app_words(result.fix), multiline=True),
             hostkey,
             ok=result.ok,
             login=login,
+            note=app_words(result.power_os_note or ""),
+            causes=causes,
         )
         self._show_steps(result)
 
-    def _show_steps(self, result: Any) -> None:
+    def _show_steps(self, result: ProbeResult | None) -> None:
         outcome = result.outcome if result is not None else None
-        upload = outcome == "auth-failed" and self._upload_key() is not None
-        trust = outcome == "host-key-unknown" and self._trustable(result)
-        fix = outcome == "key-permissions"
-        self.query_one("#upload").display = upload
-        self.query_one("#trust").display = trust
-        self.query_one("#fix-permissions").display = fix
-        self.query_one("#next-steps").display = upload or trust or fix
+        self.query_one(OutcomePanel).show_steps(
+            upload=outcome == Outcome.AUTH_FAILED and self._upload_key() is not None,
+            trust=result is not None
+            and outcome == Outcome.HOST_KEY_UNKNOWN
+            and self._trustable(result),
+            fix=outcome == Outcome.KEY_PERMISSIONS,
+        )
 
     def _hash_known_hosts(self) -> bool:
         """``HashKnownHosts`` for the tested host, as ssh reads it from the config files."""
@@ -434,10 +447,10 @@ class TesterScreen(Screen[None]):
             return False
 
     @staticmethod
-    def _trustable(result: Any) -> bool:
+    def _trustable(result: ProbeResult) -> bool:
         """The target's own key, seen: a ProxyJump host that failed is named by the diagnosis,
         but its key is not the one in the result, so it is never trusted from here."""
-        return result.host_public_key is not None and not getattr(result, "failed_host", None)
+        return result.host_public_key is not None and not result.failed_host
 
     def _upload_key(self) -> Path | None:
         key = self.query_one("#key", Select).value
@@ -465,9 +478,11 @@ class TesterScreen(Screen[None]):
 
         result = self.result
         # unknown hosts only: a changed host key is never trusted from here, however asked
-        if result is None or result.outcome != "host-key-unknown" or not self._trustable(result):
+        if result is None or result.outcome != Outcome.HOST_KEY_UNKNOWN:
             return
         key = result.host_public_key
+        if key is None or not self._trustable(result):
+            return
         host, port = result.host or self.last_host, result.port or 22
         path = result.known_hosts_file or Path.home() / ".ssh" / "known_hosts"
         name = known_hosts.host_name(host, port)
@@ -572,10 +587,10 @@ class TesterScreen(Screen[None]):
         self.query_one(Transcript).follow()
 
     def action_save(self) -> None:
-        from tui.core.connect.probe import save_transcript, transcript_name
+        from tui.core.connect.probe import transcript_name
         from tui.core.errors import SshDeckError
 
-        lines = self.result.lines if self.result is not None else []
+        lines = list(self.result.lines) if self.result is not None else []
         if not lines:
             transcript = self.query_one(Transcript)
             lines = [TranscriptLine(level, text) for level, text in transcript.entries]
@@ -584,7 +599,7 @@ class TesterScreen(Screen[None]):
             return
         path = Path.home() / transcript_name(self.last_host)
         try:
-            save_transcript(lines, path)
+            self.service.save_transcript(lines, path)
         except (SshDeckError, OSError) as exc:
             from tui.workers import error_sentence
 

@@ -19,375 +19,66 @@ with ``accept_new``), a changed one stops the connection during key exchange, be
 authentication, with OpenSSH's warning. Keys are offered one at a time in ssh's order
 (:mod:`tui.core.connect.identities`). Passing a :class:`~tui.core.connect.trace.Trace` (or a callable) as
 ``events`` streams what happens; passwords and passphrases never reach it.
+
+The pieces live beside it: the target and options in :mod:`tui.core.connect.options`, ssh_config
+in :mod:`tui.core.connect.ssh_config`, asyncssh's client callbacks in
+:mod:`tui.core.connect.auth_client`; this module connects (ProxyJump hosts included) and keeps
+re-exporting the names callers import from it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
-import os
 import socket
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tui.core.connect import known_hosts as kh
-from tui.core.connect.host_key_check import check_host_key, host_key_algs
+from tui.core.connect.auth_client import make_client, server_sig_algs
+from tui.core.connect.host_key_check import host_key_algs
+from tui.core.connect.options import (
+    DEFAULT_PORT,
+    ConnectionFailed,
+    ConnectOptions,
+    InvalidTarget,
+    Target,
+    known_hosts_name,
+    parse_target,
+)
+from tui.core.connect.ssh_config import (
+    SYSTEM_CONFIG,
+    ConfigFiles,
+    Resolved,
+    check_ssh_option,
+    known_option_names,
+    resolve_config,
+    resolve_with,
+)
 from tui.core.connect.ssh_log import LogRelay
-from tui.core.connect.trace import OfferedKey, Trace
-from tui.core.errors import InvalidArgument, SshDeckError
+from tui.core.connect.trace import Trace
+from tui.core.errors import InvalidArgument
 from tui.core.text import visible
 
-DEFAULT_PORT = 22
-
-
-class ConnectionFailed(SshDeckError):
-    """The connection or the login failed; ``outcome`` is the issue's outcome code.
-
-    ``diagnosis`` says what went wrong and ``fix`` what to do; ``str()`` joins them in one
-    sentence. ``trace`` holds what was learned before the failure (when one was kept).
-    """
-
-    def __init__(
-        self, outcome: str, message: str, fix: str | None = None, trace: Trace | None = None
-    ) -> None:
-        text = f"{message}: {fix}." if fix else message
-        super().__init__(text)
-        self.outcome = outcome
-        self.diagnosis = message if fix else message.partition("; ")[0]
-        self.fix = fix or message.partition("; ")[2].rstrip(".")
-        self.trace = trace
-
-
-class InvalidTarget(InvalidArgument):
-    """The text is not ``[user@]host[:port]``."""
-
-
-@dataclass(frozen=True)
-class Target:
-    user: str | None
-    host: str
-    port: int | None = None
-
-
-def parse_target(text: str) -> Target:
-    """``[user@]host``, ``[user@]host:port`` or ``[user@][v6addr]:port``."""
-    value = text.strip()
-    if not value or any(ch.isspace() for ch in value):
-        raise InvalidTarget(f"{text!r} is not a target; write [user@]host[:port].")
-    user: str | None = None
-    if "@" in value:
-        user, _, value = value.rpartition("@")
-        if not user:
-            raise InvalidTarget(f"{text!r} has an empty user name; write user@host.")
-    port: int | None = None
-    if value.startswith("["):
-        host, sep, rest = value[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise InvalidTarget(f"{text!r} has an unclosed [address]; write [v6addr]:port.")
-        port_text = rest[1:] if rest else None
-    elif value.count(":") == 1:
-        host, _, port_text = value.partition(":")
-    else:
-        host, port_text = value, None  # a bare IPv6 address has several colons
-    if port_text is not None:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise InvalidTarget(f"{text!r} has an invalid port; use a number from 1 to 65535.")
-        port = int(port_text)
-    if not host:
-        raise InvalidTarget(f"{text!r} has no host name; write [user@]host[:port].")
-    return Target(user=user, host=host, port=port)
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    target: Target
-    port: int | None = None
-    identities: tuple[Path, ...] = ()
-    config_file: Path | None = None
-    known_hosts_file: Path | None = None
-    accept_new: bool = False
-    timeout: float = 15.0
-    password: str | None = field(default=None, repr=False)
-    use_agent: bool = True
-    #: passphrase tried on encrypted keys after the keyring (the CLI's --passphrase-stdin)
-    passphrase: str | None = field(default=None, repr=False)
-    #: ``async (path, sha256) -> str | None`` asked when no passphrase opens a key (the TUI)
-    ask_passphrase: Any = field(default=None, repr=False, compare=False)
-    #: asyncssh's debug level for the trace (3 adds packet names, never their bytes)
-    debug_level: int = 2
-    #: ``async (prompt) -> str | None`` asked for a password or keyboard-interactive answer
-    #: after the keys are exhausted, as ssh asks (the TUI); None gives up on that method
-    ask_password: Any = field(default=None, repr=False, compare=False)
-    #: offer only ``identities`` (and their certificates), never other agent keys; None: as
-    #: the config says (``IdentitiesOnly``)
-    identities_only: bool | None = None
-    #: ``-o`` options as given on the command line (``Name=value``), applied before the config
-    ssh_options: tuple[str, ...] = ()
-
-    @property
-    def effective_port(self) -> int:
-        return self.port or self.target.port or DEFAULT_PORT
-
-    @property
-    def known_hosts_path(self) -> Path:
-        return self.known_hosts_file or Path.home() / ".ssh" / "known_hosts"
-
-
-def known_hosts_name(host: str, port: int) -> str:
-    """The host name as ssh writes it in known_hosts."""
-    return kh.host_name(host, port)
-
-
-@dataclass
-class Resolved:
-    """The target after ssh_config: real host name, port, user, keys, known_hosts files."""
-
-    host: str
-    port: int
-    user: str
-    identity_files: list[Path]
-    identities_only: bool
-    proxied: bool
-    known_hosts: tuple[Path, ...]
-    agent_path: str | None
-    config_paths: list[str]
-    hash_known_hosts: bool = False
-    accept_new: bool = False  # the config's StrictHostKeyChecking accept-new (or no)
-    strict_yes: bool = False  # StrictHostKeyChecking yes came first (-o or config)
-    certificate_files: list[Path] = field(default_factory=list)
-    proxy_jump: str | None = None
-    host_key_algorithms: str | None = None  # the config's HostKeyAlgorithms, as written
-    kex_algorithms: str | None = None
-    ciphers: str | None = None
-    macs: str | None = None
-    pubkey_algorithms: str | None = None  # PubkeyAcceptedAlgorithms, as written
-    host_key_alias: str | None = None
-    batch_mode: bool = False  # BatchMode yes: never ask, no password or keyboard-interactive
-
-
-#: read after ~/.ssh/config, as ssh does (``-F`` replaces both)
-SYSTEM_CONFIG = Path("/etc/ssh/ssh_config")
-
-#: options asyncssh's parser does not keep but sshdeck honours itself
-_EXTRA_OPTIONS = (
-    "HashKnownHosts",
-    "StrictHostKeyChecking",
-    "BatchMode",
-    "PubkeyAcceptedAlgorithms",
-    "PubkeyAcceptedKeyTypes",
-    "CheckHostIP",
-    "LogLevel",
-)
-_NOT_OPTIONS = ("host", "match", "include")
-
-
-def _config_class() -> Any:
-    """asyncssh's client config parser, plus the options sshdeck reads itself.
-
-    A subclass with its own handler table: asyncssh's own class is left as it is.
-    """
-    import asyncssh
-
-    base = asyncssh.config.SSHClientConfig
-    SSHConfig = asyncssh.config.SSHConfig
-    setters = {
-        "HashKnownHosts": SSHConfig._set_bool,
-        "BatchMode": SSHConfig._set_bool,
-        "CheckHostIP": SSHConfig._set_bool,
-    }
-    extra = {
-        name.lower(): (
-            "PubkeyAcceptedAlgorithms" if name == "PubkeyAcceptedKeyTypes" else name,
-            setters.get(name, SSHConfig._set_string),
-        )
-        for name in _EXTRA_OPTIONS
-    }
-
-    class ClientConfig(base):  # type: ignore[misc, valid-type]
-        _handlers = {**base._handlers, **extra}
-
-    return ClientConfig
-
-
-def known_option_names() -> list[str]:
-    """Every ssh_config option ``-o`` accepts: asyncssh's and sshdeck's own."""
-    import asyncssh
-
-    names = [name for key, (name, _h) in asyncssh.config.SSHClientConfig._handlers.items()
-             if key not in _NOT_OPTIONS]  # fmt: skip
-    return sorted(set(names) | set(_EXTRA_OPTIONS))
-
-
-def check_ssh_option(text: str) -> str:
-    """One ``-o`` option as ssh takes it (``Name=value`` or ``Name value``); returns its name.
-
-    An option sshdeck cannot honour raises :class:`InvalidArgument` naming it.
-    """
-    import asyncssh
-
-    stripped = text.strip()
-    name, sep, value = stripped.partition("=")
-    if not sep:
-        name, _, value = stripped.partition(" ")
-    name, value = name.strip(), value.strip()
-    if "\n" in text or "\r" in text or not name:
-        raise InvalidArgument(f"-o {text!r} is not an ssh option; write -o Name=value.")
-    lowered = name.lower()
-    known = {key for key in asyncssh.config.SSHClientConfig._handlers if key not in _NOT_OPTIONS}
-    known |= {extra.lower() for extra in _EXTRA_OPTIONS}
-    if lowered not in known:
-        raise InvalidArgument(
-            f"sshdeck cannot honour the ssh option {name} (-o {text}); the options it takes are "
-            "those of ssh_config that asyncssh reads (IdentitiesOnly, User, Port, IdentityFile, "
-            "HostKeyAlgorithms, Ciphers, KexAlgorithms, MACs, PubkeyAcceptedAlgorithms, "
-            "ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, HashKnownHosts, ConnectTimeout"
-            ", ...)."
-        )
-    if not value:
-        raise InvalidArgument(f"-o {text!r} has no value; write -o {name}=VALUE.")
-    return name
-
-
-class _ConfigFiles:
-    """The config files ssh reads, in its order: ``-o`` options first (a private temporary
-    file, so asyncssh's parser applies them with ssh's first-value-wins), then ``-F FILE``, or
-    ``~/.ssh/config`` and ``/etc/ssh/ssh_config``. Removes the temporary file on exit."""
-
-    def __init__(self, options: ConnectOptions) -> None:
-        self.options = options
-        self.temp: Path | None = None
-        self.paths: list[str] = []
-        self.shown: list[str] = []
-
-    def __enter__(self) -> _ConfigFiles:
-        import tempfile
-
-        options = self.options
-        if options.config_file is not None:
-            if not options.config_file.is_file():
-                raise InvalidArgument(
-                    f"Cannot read the config file {options.config_file}; check -F."
-                )
-            files = [options.config_file]
-        else:
-            files = [Path.home() / ".ssh" / "config", SYSTEM_CONFIG]
-            files = [f for f in files if f.is_file()]
-        if options.ssh_options:
-            for text in options.ssh_options:
-                check_ssh_option(text)
-            handle, name = tempfile.mkstemp(prefix="sshdeck-o-", suffix=".conf")
-            self.temp = Path(name)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write("".join(text.strip() + "\n" for text in options.ssh_options))
-            self.paths.append(name)
-        self.paths += [str(f) for f in files]
-        self.shown = [str(f) for f in files]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.temp is not None:
-            self.temp.unlink(missing_ok=True)
-            self.temp = None
-
-
-def _load(
-    paths: list[str], host: str, port: int | None, user: str | None, temp: str | None = None
-) -> Any:
-    import getpass
-
-    import asyncssh
-
-    try:
-        local_user = getpass.getuser()
-    except (KeyError, OSError):
-        local_user = ""
-    try:
-        return _config_class().load(
-            None, [Path(p) for p in paths], False, False, False, local_user,
-            user or (), host, port or (),
-        )  # fmt: skip
-    except asyncssh.ConfigParseError as exc:
-        text = str(exc)
-        if temp is not None and temp in text:  # an -o option: say so, not the temporary file
-            detail = text.replace(temp, "-o").replace(" line ", " option ")
-            raise InvalidArgument(f"An -o option is invalid ({detail}); fix it.") from None
-        raise InvalidArgument(f"The ssh config file is invalid ({text}); fix that line.") from None
-    except OSError as exc:
-        raise InvalidArgument(f"Cannot read the ssh config ({exc.strerror}).") from None
-
-
-def resolve_config(options: ConnectOptions) -> Resolved:
-    """Apply ssh_config (asyncssh's parser) the way ssh would for this target."""
-    with _ConfigFiles(options) as files:
-        return _resolve(options, files)
-
-
-def _resolve(options: ConnectOptions, files: _ConfigFiles) -> Resolved:
-    import getpass
-
-    explicit_port = options.port or options.target.port
-    temp = str(files.temp) if files.temp is not None else None
-    config: Any = _load(files.paths, options.target.host, explicit_port, options.target.user, temp)
-    host = str(config.get("Hostname") or options.target.host)
-    port = int(config.get("Port") or DEFAULT_PORT)
-    try:
-        local_user = getpass.getuser()
-    except (KeyError, OSError):
-        local_user = "root"
-    user = str(config.get("User") or local_user)
-    files_ = [Path(str(p)).expanduser() for p in config.get("IdentityFile", ()) or ()]
-    certs = [Path(str(p)).expanduser() for p in config.get("CertificateFile", ()) or ()]
-    if options.known_hosts_file:
-        user_file: Path | None = options.known_hosts_file
-    else:
-        from_config = config.get("UserKnownHostsFile", ()) or ()
-        user_file = Path(str(from_config[0])).expanduser() if from_config else None
-    agent_path: str | None = None
-    if options.use_agent:
-        agent_path = str(config.get("IdentityAgent", "") or os.environ.get("SSH_AUTH_SOCK", ""))
-        if agent_path.lower() == "none" or not agent_path:
-            agent_path = None
-        elif agent_path == "SSH_AUTH_SOCK":
-            agent_path = os.environ.get("SSH_AUTH_SOCK") or None
-    strict = str(config.get("StrictHostKeyChecking", "")).lower()
-    identities_only = bool(config.get("IdentitiesOnly", False))
-    if options.identities_only is not None:
-        identities_only = options.identities_only
-    jump = config.get("ProxyJump")
-    jump_text = str(jump) if jump and str(jump).lower() != "none" else None
-
-    def text(name: str) -> str | None:
-        value = config.get(name)
-        return str(value) if value else None
-
-    return Resolved(
-        host=host,
-        port=port,
-        user=user,
-        identity_files=files_,
-        identities_only=identities_only,
-        proxied=bool(jump_text or config.get("ProxyCommand")),
-        known_hosts=kh.default_files(user_file),
-        agent_path=agent_path,
-        config_paths=files.shown or [str(Path.home() / ".ssh" / "config")],
-        hash_known_hosts=bool(config.get("HashKnownHosts", False)),
-        # "no" adds unknown keys too; a changed key stops all the same (never "go on")
-        accept_new=strict in ("accept-new", "no", "off"),
-        strict_yes=strict in ("yes", "true"),
-        certificate_files=certs,
-        proxy_jump=jump_text,
-        host_key_algorithms=text("HostKeyAlgorithms"),
-        kex_algorithms=text("KexAlgorithms"),
-        ciphers=text("Ciphers"),
-        macs=text("MACs"),
-        pubkey_algorithms=text("PubkeyAcceptedAlgorithms"),
-        host_key_alias=text("HostKeyAlias"),
-        batch_mode=bool(config.get("BatchMode", False)),
-    )
+# the names callers have always imported from here (the target, the options, ssh_config)
+__all__ = [
+    "DEFAULT_PORT",
+    "SYSTEM_CONFIG",
+    "ConnectOptions",
+    "ConnectionFailed",
+    "InvalidTarget",
+    "Resolved",
+    "Target",
+    "check_ssh_option",
+    "classify",
+    "known_hosts_name",
+    "known_option_names",
+    "open_connection",
+    "parse_target",
+    "resolve_config",
+    "server_sig_algs",
+]
 
 
 #: OpenSSH's default KexAlgorithms and MACs (``ssh -Q``/``ssh -G``), those asyncssh implements:
@@ -443,13 +134,13 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
     trace = events if isinstance(events, Trace) else Trace(sink=events)
     trace.add_secret(options.password)
     trace.add_secret(options.passphrase)
-    with _ConfigFiles(options) as files:
-        resolved = _resolve(options, files)
+    with ConfigFiles(options) as files:
+        resolved = resolve_with(options, files)
         return await _open(options, trace, resolved, files, events is not None)
 
 
 async def _open(
-    options: ConnectOptions, trace: Trace, resolved: Resolved, files: _ConfigFiles, log: bool
+    options: ConnectOptions, trace: Trace, resolved: Resolved, files: ConfigFiles, log: bool
 ) -> Any:
     import asyncssh
 
@@ -509,7 +200,7 @@ async def _open(
                     deadline.reschedule(loop.time() + options.timeout)
 
             batch = resolved.batch_mode  # like ssh: BatchMode asks nothing and sends no password
-            client = _make_client(
+            client = make_client(
                 trace,
                 offer,
                 options.passphrase,
@@ -547,7 +238,9 @@ async def _open(
                 relay.install()
             conn = await asyncssh.connect(options.target.host, **kwargs)
             if jumps:
-                conn.set_tunnel(jumps[-1])  # closing the login closes the jump host too
+                from tui.core.connect.asyncssh_private import set_tunnel
+
+                set_tunnel(conn, jumps[-1])  # closing the login closes the jump host too
             return conn
     except asyncio.CancelledError:
         _abort(client, jumps)
@@ -628,8 +321,8 @@ async def _open_jumps(options: ConnectOptions, trace: Trace, spec: str) -> list[
                 trace.line(event.level, event.text)
 
         jump_trace = Trace(sink=forward)
-        with _ConfigFiles(jump_options) as files:
-            resolved = _resolve(jump_options, files)
+        with ConfigFiles(jump_options) as files:
+            resolved = resolve_with(jump_options, files)
             try:
                 conn = await _open_one_jump(
                     jump_options, jump_trace, resolved, files, conns[-1] if conns else None
@@ -656,7 +349,7 @@ async def _open_jumps(options: ConnectOptions, trace: Trace, spec: str) -> list[
 
 
 async def _open_one_jump(
-    options: ConnectOptions, trace: Trace, resolved: Resolved, files: _ConfigFiles, tunnel: Any
+    options: ConnectOptions, trace: Trace, resolved: Resolved, files: ConfigFiles, tunnel: Any
 ) -> Any:
     """One jump host: the same login and host key check as the target, over ``tunnel``."""
     import asyncssh
@@ -676,7 +369,7 @@ async def _open_one_jump(
         login_user=resolved.user,
         accepted_algorithms=resolved.pubkey_algorithms,
     )
-    client = _make_client(trace, offer, options.passphrase, None, None, None, None)
+    client = make_client(trace, offer, options.passphrase, None, None, None, None)
     check_name = resolved.host_key_alias or host
     client.check = (
         resolved.known_hosts,
@@ -708,199 +401,6 @@ async def _open_one_jump(
         if client.conn is not None:
             client.conn.abort()
         raise classify(exc, trace, options) from None
-
-
-def _make_client(
-    trace: Trace,
-    offer: list[Any],
-    passphrase: str | None,
-    ask: Any,
-    relay: LogRelay | None,
-    password: str | None = None,
-    ask_password: Any = None,
-) -> Any:
-    """asyncssh client callbacks: the facts asyncssh does not log, in OpenSSH's words."""
-    import asyncssh
-
-    class Client(asyncssh.SSHClient):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.trace, self.offer, self.passphrase, self.ask = trace, offer, passphrase, ask
-            self.conn: Any = None
-            self.check: Any = None
-            self.current: OfferedKey | None = None
-            self.began = time.monotonic()
-            self.first_key = True
-            self.kbd_pending = False
-            # a password given once (--password-stdin) is tried once per method, as typed once
-            self.passwords = {"password": password, "keyboard-interactive": password}
-
-        def connection_made(self, conn: Any) -> None:
-            self.conn = conn
-            self.trace.end("connect", True)
-            self.trace.debug(1, "Connection established.")
-            self.trace.begin("protocol version")
-            if relay is not None:
-                relay.bind(conn)
-
-        def validate_host_public_key(self, host: str, addr: str, port: int, key: Any) -> bool:
-            return check_host_key(self.trace, self.check, key, self.conn)
-
-        def auth_banner_received(self, msg: str, lang: str) -> None:
-            self.trace.banner = msg
-            for text in visible(msg.rstrip("\n"), multiline=True).splitlines():
-                self.trace.line(0, text)
-
-        def begin_auth(self, username: str) -> None:
-            self._read_server_sig_algs()
-            self.trace.debug(1, f"Authenticating to {self.trace.host}:{self.trace.port} as "
-                             f"'{visible(username)}'")  # fmt: skip
-            self.trace.begin("authentication")
-
-        def _read_server_sig_algs(self) -> None:
-            if self.trace.server_sig_algs is not None:
-                return
-            algs = server_sig_algs(self.conn)
-            self.trace.server_sig_algs = algs
-            if algs:
-                self.trace.debug(1, "kex_input_ext_info: server-sig-algs=<" + ",".join(algs) + ">")
-
-        def public_key_auth_requested(self) -> Any:
-            from tui.core.connect.identities import offer_key_pair, rsa_sig_algs
-
-            self._close_attempt(False)
-            self._read_server_sig_algs()
-            if self.first_key:
-                self.first_key = False
-                self.trace.debug(1, "Next authentication method: publickey")
-            while self.offer:
-                identity = self.offer.pop(0)
-                record = identity.record
-                sig_algs = rsa_sig_algs(
-                    identity.public, self.trace.server_sig_algs, identity.rsa_allowed
-                )
-                if sig_algs == []:  # ssh 9.2: no mutual signature algorithm, key skipped
-                    self.trace.debug(
-                        1, f"Offering public key: {visible(record.name)} {record.label} {record.sha256}"
-                        + record.suffix
-                    )  # fmt: skip
-                    self.trace.debug(1, "send_pubkey_test: no mutual signature algorithm")
-                    record.problem = "no-mutual-signature"
-                    self.trace.skipped.append(record)
-                    continue
-                self.trace.offered.append(record)
-                self.trace.auth_method = "publickey"
-                self.current, self.began = record, time.monotonic()
-                self.trace.debug(
-                    1, f"Offering public key: {visible(record.name)} {record.label} {record.sha256}"
-                    + record.suffix
-                )  # fmt: skip
-                return offer_key_pair(identity, self.trace, self.passphrase, self.ask, sig_algs)
-            return None
-
-        def _close_attempt(self, ok: bool) -> None:
-            if self.current is not None:
-                self.current.used = ok
-                self.trace.attempt("publickey", self.current, ok, self.began)
-                self.current = None
-
-        def _partial(self) -> None:
-            """The server asks for another method: the key just signed was accepted (partial)."""
-            record = self.current
-            if record is not None and record.signed:
-                record.partial = True
-                self._close_attempt(True)
-                self.trace.partial_success.append("publickey")
-                with contextlib.suppress(Exception):
-                    self.trace.auth_methods_after_partial = list(
-                        self.conn.get_server_auth_methods()
-                    )
-                self.trace.line(1, 'Authenticated using "publickey" with partial success.')
-            elif record is not None:
-                self._close_attempt(False)
-            if self.kbd_pending:
-                self.kbd_pending = False
-                self.trace.attempt("keyboard-interactive", None, False, self.began)
-
-        def auth_completed(self) -> None:
-            if self.trace.auth_method == "password" and self.trace.password_tried:
-                self.trace.attempt("password", None, True, self.began)
-                self.current = None
-            elif self.trace.auth_method == "keyboard-interactive":
-                self.kbd_pending = False
-                self.trace.attempt("keyboard-interactive", None, True, self.began)
-            else:
-                self._close_attempt(True)
-            method = self.trace.auth_method or "none"
-            self.trace.end("authentication", True, method)
-            where = f"[{self.trace.address or self.trace.host}]:{self.trace.port}"
-            self.trace.line(1, f'Authenticated to {self.trace.host} ({where}) using "{method}".')
-
-        async def _password(self, method: str, prompt: str) -> str | None:
-            given = self.passwords.get(method)
-            if given is not None:
-                self.passwords[method] = None
-                return given
-            if ask_password is None:
-                return None
-            answer: str | None = await ask_password(prompt)
-            self.trace.add_secret(answer)
-            return answer
-
-        async def password_auth_requested(self) -> str | None:
-            self._partial()
-            who = f"{self.trace.user}@{self.trace.host}"
-            answer = await self._password("password", f"{who}'s password: ")
-            if answer is None:
-                self.trace.debug(2, "no password to try")
-            else:
-                self.trace.auth_method, self.trace.password_tried = "password", True
-            return answer
-
-        async def kbdint_auth_requested(self) -> str | None:
-            self._partial()
-            if self.passwords.get("keyboard-interactive") is None and ask_password is None:
-                return None
-            self.trace.auth_method = "keyboard-interactive"
-            self.began = time.monotonic()
-            self.trace.debug(1, "Next authentication method: keyboard-interactive")
-            return ""
-
-        async def kbdint_challenge_received(
-            self, name: str, instructions: str, lang: str, prompts: Any
-        ) -> list[str] | None:
-            if name:
-                self.trace.line(0, visible(name, multiline=True))
-            if instructions:
-                self.trace.line(0, visible(instructions.rstrip("\n"), multiline=True))
-            answers: list[str] = []
-            who = f"({self.trace.user}@{self.trace.host})"
-            for prompt, _echo in prompts:
-                answer = await self._password("keyboard-interactive", f"{who} {visible(prompt)}")
-                if answer is None:
-                    self.trace.attempt("keyboard-interactive", None, False, self.began)
-                    return None
-                answers.append(answer)
-            self.kbd_pending = bool(prompts)
-            return answers
-
-    return Client()
-
-
-def server_sig_algs(conn: Any) -> list[str] | None:
-    """The server's ``server-sig-algs`` (RFC 8308), in OpenSSH's order; None without EXT_INFO.
-
-    asyncssh keeps the received list as a set (``_server_sig_algs``): read only.
-    """
-    raw = getattr(conn, "_server_sig_algs", None) or set()
-    algs = {alg.decode("ascii", "replace") for alg in raw if alg}
-    if not algs:
-        return None
-    order = [
-        "ssh-ed25519", "sk-ssh-ed25519@openssh.com", "ssh-rsa", "rsa-sha2-256", "rsa-sha2-512",
-        "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-        "sk-ecdsa-sha2-nistp256@openssh.com", "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
-    ]  # fmt: skip
-    return [a for a in order if a in algs] + sorted(algs - set(order))
 
 
 def classify(exc: Exception, trace: Trace, options: ConnectOptions) -> ConnectionFailed:

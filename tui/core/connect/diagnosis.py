@@ -10,25 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.trace import Trace
 
-OUTCOMES = (
-    "ok",
-    "dns-failure",
-    "connection-refused",
-    "timeout",
-    "network-unreachable",
-    "not-ssh",
-    "host-key-unknown",
-    "host-key-changed",
-    "auth-failed",
-    "key-needs-passphrase",
-    "key-permissions",
-    "disconnected",
-)
+if TYPE_CHECKING:
+    from tui.core.connect.options import ConnectOptions
 
 
 def _methods(methods: list[str]) -> str:
@@ -37,7 +25,10 @@ def _methods(methods: list[str]) -> str:
     return methods[0] if len(methods) == 1 else ", ".join(methods[:-1]) + " and " + methods[-1]
 
 
-def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> tuple[str, str, str]:
+Verdict = tuple[Outcome, str, str]
+
+
+def diagnose(exc: Exception, trace: Trace, options: ConnectOptions, stage: str | None) -> Verdict:
     import asyncssh
 
     host = trace.host or options.target.host
@@ -45,13 +36,13 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
     where = f"{host} port {port}"
     if isinstance(exc, socket.gaierror):
         return (
-            "dns-failure",
+            Outcome.DNS_FAILURE,
             f"The name {host} does not resolve (DNS: {exc.strerror})",
             "check the spelling, the Host alias in ~/.ssh/config, or use the IP address",
         )
     if isinstance(exc, ConnectionRefusedError):
         return (
-            "connection-refused",
+            Outcome.CONNECTION_REFUSED,
             f"{where} refused the connection (nothing listens there)",
             "check the port number and that sshd is running on the server",
         )
@@ -76,7 +67,7 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
         trace.server_version is None
     ):
         return (
-            "not-ssh",
+            Outcome.NOT_SSH,
             f"{where} answered, but not with SSH (no SSH version line)",
             "check the port number: that port runs some other service",
         )
@@ -88,83 +79,73 @@ def diagnose(exc: Exception, trace: Trace, options: Any, stage: str | None) -> t
     if isinstance(exc, asyncssh.DisconnectError):
         reason = exc.reason or type(exc).__name__
         return (
-            "disconnected",
+            Outcome.DISCONNECTED,
             f"{host} closed the connection during {stage or 'the login'} ({reason})",
             "look at the server's sshd log (journalctl -u ssh) for the reason",
         )
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             return (
-                "network-unreachable",
+                Outcome.NETWORK_UNREACHABLE,
                 f"No route to {host} ({os.strerror(exc.errno)})",  # not asyncio's wording
                 "check the address, your network and VPN, and the server's public IP",
             )
         if exc.errno == errno.ECONNRESET or isinstance(exc, ConnectionResetError):
             return (
-                "disconnected",
+                Outcome.DISCONNECTED,
                 f"{where} reset the connection during {stage or 'the login'}",
                 "check the port and the server's sshd log; a firewall may cut the connection",
             )
         return (
-            "disconnected",
+            Outcome.DISCONNECTED,
             f"Cannot talk to {where} ({exc.strerror or type(exc).__name__})",
             "check the address and the network",
         )
     if isinstance(exc, asyncssh.Error):
         return (
-            "disconnected",
+            Outcome.DISCONNECTED,
             f"{host} ended the connection during {stage or 'the login'} ({exc})",
             "look at the server's sshd log for the reason",
         )
     return (
-        "disconnected",
+        Outcome.DISCONNECTED,
         f"The connection to {where} failed ({type(exc).__name__})",
         "run again with -vvv and look at the last lines",
     )
 
 
-def _negotiation(trace: Trace, host: str, port: int) -> tuple[str, str, str] | None:
+def _negotiation(trace: Trace, host: str, port: int) -> Verdict | None:
     """ssh's "Unable to negotiate" when a KEXINIT list has nothing in common with ours."""
     from tui.core.connect.negotiation import mismatch
-    from tui.core.text import visible
+    from tui.core.connect.session_outcomes import no_common_algorithm
 
     assert trace.server_algs is not None
     found = mismatch(trace.server_algs, trace.client_algs or {})
     if found is None:
         return None
-    line = found.fix_line()
-    return (
-        Outcome.NO_COMMON_ALGORITHM,
-        visible(found.message(host, port)),
-        f"no {found.words} is allowed by both sides: add the line `{line}` under "
-        f"`Host {host}` in ~/.ssh/config (or pass -o {line.replace(' ', '=', 1)}), or better, "
-        "update the server's sshd so it offers a current one",
-    )
+    return no_common_algorithm(f"{host} port {port}", found.words, ",".join(found.offer), host)
 
 
-def _partial(trace: Trace, host: str) -> tuple[str, str, str]:
+def _partial(trace: Trace, host: str) -> Verdict:
     """AuthenticationMethods a,b: the first method passed, the next one was not given."""
-    done = " and ".join(trace.partial_success)
-    still = trace.auth_methods_after_partial or trace.auth_methods
-    words = {"password": "a password", "keyboard-interactive": "keyboard-interactive answers"}
-    wanted = " or ".join(words.get(m, m) for m in still) or "another method"
+    from tui.core.connect.session_outcomes import auth_partial
+
     key = next((k for k in trace.offered if k.partial), None)
-    what = (
-        f"Your key {key.name} was accepted"
-        if key and done == "publickey"
-        else f"The server accepted {done}"
-    )
-    tried = " (the password given was refused)" if trace.password_tried else ""
-    return (
-        Outcome.AUTH_PARTIAL,
-        f"{what}; the server also wants {wanted} (AuthenticationMethods){tried}",
-        "give the password too: --password-stdin, or type it when the tester asks",
+    return auth_partial(
+        host,
+        trace.user or "the user",
+        list(trace.partial_success),
+        key.name if key else None,
+        list(trace.auth_methods_after_partial or trace.auth_methods),
+        trace.password_tried,
     )
 
 
-def _certificate(trace: Trace) -> tuple[str, str, str] | None:
+def _certificate(trace: Trace) -> Verdict | None:
     """A refused login where the certificates offered are not valid here (expired, not yet
     valid, the login user not a principal), checked locally before connecting."""
+    from tui.core.connect.session_outcomes import certificate_invalid
+
     bad = [k for k in trace.offered if k.problem == "certificate-invalid"]
     certified = {k.sha256 for k in bad}  # a certificate's fingerprint is its key's
     # only when nothing else was tried: the certificates, and the keys they certify (offered
@@ -173,44 +154,38 @@ def _certificate(trace: Trace) -> tuple[str, str, str] | None:
         k.problem != "certificate-invalid" and k.sha256 not in certified for k in trace.offered
     ):
         return None
-    problems = "; ".join(trace.certificate_problems)
-    return (
-        Outcome.CERTIFICATE_INVALID,
-        f"The certificate offered is not valid for this login ({problems}), so sshd refuses it",
-        "ask the certificate authority for a new certificate (valid now, with the login user "
-        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
-    )
+    return certificate_invalid(list(trace.certificate_problems))
 
 
-def _timeout(where: str, stage: str | None, seconds: float) -> tuple[str, str, str]:
+def _timeout(where: str, stage: str | None, seconds: float) -> Verdict:
     limit = f"{seconds:g} s"
     if stage in (None, "resolve", "connect"):
         return (
-            "timeout",
+            Outcome.TIMEOUT,
             f"{where} did not answer within {limit} (packets dropped, or the host is down)",
             "check the address and port, and that a firewall or security group allows port 22",
         )
     if stage == "protocol version":
         return (
-            "timeout",
+            Outcome.TIMEOUT,
             f"{where} accepted the connection but sent no SSH greeting within {limit}",
             "check that this port runs sshd (not another service) and that sshd is not overloaded",
         )
     return (
-        "timeout",
+        Outcome.TIMEOUT,
         f"{where} stopped answering during {stage} (waited {limit})",
         "try again with a longer --timeout and look at the server's sshd log",
     )
 
 
-def _host_key(trace: Trace, host: str, port: int) -> tuple[str, str, str]:
+def _host_key(trace: Trace, host: str, port: int) -> Verdict:
     key = trace.host_key or {"type": "?", "sha256": "?"}
     if trace.host_key_status == "changed":
         old = next((ln for ln in trace.host_key_lines if ln.startswith("Offending ")), "")
         where = old.rsplit(" in ", 1)[-1] if old else "known_hosts"
         remove = next((ln.strip() for ln in trace.host_key_lines if "ssh-keygen -f" in ln), "")
         return (
-            "host-key-changed",
+            Outcome.HOST_KEY_CHANGED,
             f"The host key of {host} has CHANGED (now {key['sha256']}; the old one is in {where}) "
             "and nothing was sent to it",
             "ask the server's administrator whether the key was changed; if so, remove the old "
@@ -218,19 +193,19 @@ def _host_key(trace: Trace, host: str, port: int) -> tuple[str, str, str]:
         )
     if trace.host_key_status == "revoked":
         return (
-            "host-key-changed",
+            Outcome.HOST_KEY_CHANGED,
             f"The host key of {host} ({key['sha256']}) is marked as revoked in known_hosts",
             "do not log in; ask the server's administrator",
         )
     return (
-        "host-key-unknown",
+        Outcome.HOST_KEY_UNKNOWN,
         f"The host key of {host} ({key['type']} {key['sha256']}) is not in known_hosts yet",
         "compare the fingerprint with the one shown by the server's console, then run again "
         "with --accept-new (or trust it in the tester)",
     )
 
 
-def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
+def _auth(trace: Trace, host: str) -> Verdict:
     user = trace.user or "the user"
     methods = trace.auth_methods
     allowed = _methods(methods)
@@ -240,7 +215,7 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
     if perms and not any(k.used for k in offered):
         names = ", ".join(k.name for k in perms)
         return (
-            "key-permissions",
+            Outcome.KEY_PERMISSIONS,
             f"{names} can be read by other users, so it was not used (as ssh refuses it)",
             f"make it private: chmod 600 {perms[0].name}",
         )
@@ -249,7 +224,7 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
         accepted = " (the server would accept it)" if first.accepted else ""
         wrong = first.problem == "wrong-passphrase"
         return (
-            "key-needs-passphrase",
+            Outcome.KEY_NEEDS_PASSPHRASE,
             f"{first.name} is encrypted{accepted} and "
             + ("the passphrase given is wrong" if wrong else "no passphrase was given for it"),
             "give its passphrase (--passphrase-stdin, the keyring, or the tester's prompt) or "
@@ -258,19 +233,19 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
     if "publickey" not in methods:
         if trace.password_tried:
             return (
-                "auth-failed",
+                Outcome.AUTH_FAILED,
                 f"{host} refused the password for {user} (it allows only {allowed})",
                 "check the user name and the password",
             )
         return (
-            "auth-failed",
+            Outcome.AUTH_FAILED,
             f"The server allows only {allowed} for {user}, not keys",
             "log in with the password first (ssh -o PubkeyAuthentication=no), or enable "
             "PubkeyAuthentication in the server's sshd_config",
         )
     if not offered:
         return (
-            "auth-failed",
+            Outcome.AUTH_FAILED,
             f"The server accepts {allowed} but no key was offered (none in the agent, -i, "
             "IdentityFile or the default ~/.ssh/id_* names)",
             "create a key (sshdeck keygen) and upload it to the server",
@@ -278,9 +253,9 @@ def _auth(trace: Trace, host: str) -> tuple[str, str, str]:
     return _refused(trace, host, user, allowed)
 
 
-def _refused(trace: Trace, host: str, user: str, allowed: str) -> tuple[str, str, str]:
+def _refused(trace: Trace, host: str, user: str, allowed: str) -> Verdict:
     """Every key refused: the evidence, then the causes ranked (sshd never says which)."""
-    from tui.core.connect.refusal import LOG_COMMAND, rank_causes, sig_alg_ruled_out
+    from tui.core.connect.refusal import CAUSES_INTRO, LOG_COMMAND, rank_causes, sig_alg_ruled_out
     from tui.core.text import visible
 
     offered = trace.offered
@@ -302,24 +277,20 @@ def _refused(trace: Trace, host: str, user: str, allowed: str) -> tuple[str, str
     causes = rank_causes(trace)
     trace.causes = causes
     ranked = "; ".join(f"({n}) {c.text}" for n, c in enumerate(causes, 1))
-    diagnosis = (
-        "; ".join(facts)
-        + ". sshd does not tell the client why; the possible causes, most likely first: "
-        + ranked
-    )
+    diagnosis = "; ".join(facts) + ". " + CAUSES_INTRO + ranked
     fix = (
         f"find which in the server's sshd log: {LOG_COMMAND}; or let sshdeck look with "
         "--inspect-with-password (or --inspect-with KEY); if the key is simply missing, upload "
         "it (sshdeck copy-id or the upload screen)"
     )
-    return ("auth-failed", diagnosis, fix)
+    return (Outcome.AUTH_FAILED, diagnosis, fix)
 
 
-def _too_many(trace: Trace, host: str) -> tuple[str, str, str]:
+def _too_many(trace: Trace, host: str) -> Verdict:
     """sshd's MaxAuthTries: every key offered counts, so a full agent locks the right key out."""
     refused = [k for k in trace.offered if not k.used]
     return (
-        "auth-failed",
+        Outcome.AUTH_FAILED,
         f"{host} closed the connection after {len(refused)} refused keys (Too many "
         "authentication failures: sshd's MaxAuthTries), before the right key, if any, was "
         "offered",

@@ -46,17 +46,19 @@ def negotiated_host_key_alg(conn: Any, key: Any) -> str:
     asyncssh does not say; OpenSSH prints it (``rsa-sha2-512`` for an RSA key, not the key's
     type ``ssh-rsa``, which would suggest SHA-1 signatures). Read from the server's KEXINIT.
     """
+    from tui.core.connect.asyncssh_private import client_algorithm_lists, server_kexinit
+
     try:
         from asyncssh.packet import SSHPacket
 
-        packet = SSHPacket(bytes(conn._server_kexinit))
+        packet = SSHPacket(server_kexinit(conn) or b"")
         if packet.get_byte() != 20:  # MSG_KEXINIT
             raise ValueError
         packet.get_bytes(16)  # cookie
         packet.get_namelist()  # key exchange
         theirs = set(packet.get_namelist())
         usable = set(getattr(key, "sig_algorithms", ()) or ())
-        for alg in conn._server_host_key_algs or ():
+        for alg in client_algorithm_lists(conn)["hostkey"]:
             if alg in theirs and alg in usable:
                 return str(alg.decode())
     except Exception:  # noqa: BLE001 - private details of asyncssh: fall back to the key type

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Mismatch", "mismatch", "read_lists"]
+__all__ = ["KEX_MARKERS", "Mismatch", "config_line", "mismatch", "read_lists"]
 
 #: (our key, ssh's words, the ssh_config option that adds an algorithm)
 _KINDS = (
@@ -26,21 +26,37 @@ _KINDS = (
     ("compression", "compression method", "Compression"),
 )
 _AEAD = ("chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-_KEX_MARKERS = ("ext-info-", "kex-strict-")
+#: markers in a KEXINIT list, not algorithms
+KEX_MARKERS = ("ext-info-", "kex-strict-")
+
+
+def config_line(words: str, offer: list[str]) -> str | None:
+    """The ~/.ssh/config line that lets ssh (and sshdeck) use the server's first offer, for a
+    list named in ssh's ``words`` ("cipher", "key exchange method", ...); None when unknown."""
+    option = next((opt for _k, w, opt in _KINDS if w == words), None)
+    usable = [a for a in offer if not a.startswith(KEX_MARKERS)]
+    if option is None or not usable:
+        return None
+    first = usable[0]
+    if option == "Compression":
+        return "Compression yes" if first.startswith("zlib") else "Compression no"
+    return f"{option} +{first}"
 
 
 def read_lists(conn: Any) -> tuple[dict[str, list[str]], dict[str, list[str]]] | None:
     """(server's lists, ours) from an asyncssh connection that received the server's KEXINIT.
 
-    Read only from asyncssh's private state (``_server_kexinit`` and the configured lists).
+    Read only, through :mod:`tui.core.connect.asyncssh_private`.
     """
+    from tui.core.connect.asyncssh_private import client_algorithm_lists, server_kexinit
+
     try:
         from asyncssh.packet import SSHPacket
 
-        raw = getattr(conn, "_server_kexinit", None)
+        raw = server_kexinit(conn)
         if not raw:
             return None
-        packet = SSHPacket(bytes(raw))
+        packet = SSHPacket(raw)
         if packet.get_byte() != 20:  # MSG_KEXINIT
             return None
         packet.get_bytes(16)  # cookie
@@ -52,13 +68,7 @@ def read_lists(conn: Any) -> tuple[dict[str, list[str]], dict[str, list[str]]] |
             "mac": _text(names[4]),
             "compression": _text(names[6]),
         }
-        ours = {
-            "kex": _text(getattr(conn, "_kex_algs", ())),
-            "hostkey": _text(getattr(conn, "_server_host_key_algs", ())),
-            "cipher": _text(getattr(conn, "_enc_algs", ())),
-            "mac": _text(getattr(conn, "_mac_algs", ())),
-            "compression": _text(getattr(conn, "_cmp_algs", ())),
-        }
+        ours = {kind: _text(values) for kind, values in client_algorithm_lists(conn).items()}
         return theirs, ours
     except Exception:  # noqa: BLE001 - asyncssh internals; the diagnosis then says less
         return None
@@ -83,17 +93,13 @@ class Mismatch:
 
     def fix_line(self) -> str:
         """The ~/.ssh/config line that lets ssh (and sshdeck) use the server's first offer."""
-        usable = [a for a in self.offer if not a.startswith(_KEX_MARKERS)]
-        first = usable[0] if usable else "?"
-        if self.kind == "compression":
-            return "Compression yes" if first.startswith("zlib") else "Compression no"
-        return f"{self.option} +{first}"
+        return config_line(self.words, self.offer) or f"{self.option} +?"
 
 
 def mismatch(theirs: dict[str, list[str]], ours: dict[str, list[str]]) -> Mismatch | None:
     """The first category in ssh's order where nothing is common (None: all have a match)."""
     for kind, words, option in _KINDS:
-        mine = [a for a in ours.get(kind, []) if not a.startswith(_KEX_MARKERS)]
+        mine = [a for a in ours.get(kind, []) if not a.startswith(KEX_MARKERS)]
         offer = theirs.get(kind, [])
         if not mine:
             continue  # our list is unknown (GSS, asyncssh internals): not a finding

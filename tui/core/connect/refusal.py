@@ -14,10 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LOG_COMMAND", "Cause", "rank_causes", "sig_alg_ruled_out", "sig_algs_for"]
+__all__ = [
+    "CAUSES_INTRO",
+    "LOG_COMMAND",
+    "Cause",
+    "rank_causes",
+    "sig_alg_ruled_out",
+    "sig_algs_for",
+]
 
 #: the one command on the server that tells which cause it is (sshd logs it, never the client)
 LOG_COMMAND = "journalctl -u ssh -n 30 (or: grep sshd /var/log/auth.log | tail -n 30)"
+
+#: what joins the evidence of a refusal to its ranked causes in a diagnosis
+CAUSES_INTRO = "sshd does not tell the client why; the possible causes, most likely first: "
 
 # the signature algorithms a key type can use, as ssh picks them (key_sig_algorithm())
 _SIG_ALGS = {

@@ -1,37 +1,48 @@
-"""Diagnoses both engines share for three outcomes: no common algorithm, partial success, and a
-session that fails after the login.
+"""The sentences both engines say for the outcomes they learn in their own ways: logged in, no
+common algorithm, partial success, an invalid certificate, and a session that fails after the
+login.
 
 Written from ssh's own words (``kex.c: kex_choose_conf()``: "Unable to negotiate with H port P:
 no matching cipher found. Their offer: …"), so the openssh engine, which reads them, and the
-asyncssh engine, which learns the same facts, say the same thing. Server text goes through
-:func:`tui.core.text.visible`. Results are ``(outcome, diagnosis, fix)`` like
-:func:`tui.core.connect.diagnosis.diagnose`, without final periods.
+asyncssh engine, which learns the same facts, say the same thing: this module is the only place
+these sentences are written. Server text goes through :func:`tui.core.text.visible`. Results are
+``(outcome, diagnosis, fix)`` like :func:`tui.core.connect.diagnosis.diagnose`, without final
+periods.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from tui.core.connect.negotiation import KEX_MARKERS, config_line
 from tui.core.connect.outcomes import Outcome
 from tui.core.text import visible
 
-__all__ = ["NOLOGIN", "auth_partial", "no_common_algorithm", "parse_unable", "session_failed"]
+if TYPE_CHECKING:
+    from tui.core.connect.client import ConnectOptions
+    from tui.core.connect.trace import OfferedKey
+
+__all__ = [
+    "NOLOGIN",
+    "auth_partial",
+    "certificate_invalid",
+    "logged_in",
+    "no_common_algorithm",
+    "parse_unable",
+    "session_failed",
+    "ssh_command_hint",
+]
 
 #: what /usr/sbin/nologin prints (and ``ssh host true`` shows) for an account that may not log in
 NOLOGIN = "This account is currently not available."
 
-# ssh's reason -> the ssh_config keyword that widens it
-_KEYWORDS = {
-    "key exchange method": "KexAlgorithms",
-    "host key type": "HostKeyAlgorithms",
-    "cipher": "Ciphers",
-    "MAC": "MACs",
-    "compression method": "Compression",
-}
 _UNABLE = re.compile(
     r"^Unable to negotiate with (.+?): no matching (.+?) found\. Their offer: (.*)$"
 )
-_PSEUDO = ("kex-strict-", "ext-info-")  # markers in a KEXINIT list, not algorithms
+_WANTED = {"password": "a password", "keyboard-interactive": "keyboard-interactive answers"}
+
+Verdict = tuple[Outcome, str, str]
 
 
 def parse_unable(line: str) -> tuple[str, str, str] | None:
@@ -43,50 +54,104 @@ def parse_unable(line: str) -> tuple[str, str, str] | None:
     return where, what, offer
 
 
-def no_common_algorithm(
-    where: str, what: str, their_offer: str, host_alias: str
-) -> tuple[str, str, str]:
+def ssh_command_hint(connect: ConnectOptions, key: OfferedKey | None) -> str:
+    """The ssh command that logs in the same way (``-i`` only for a key named explicitly)."""
+    parts = []
+    if key is not None and key.path and "explicit" in key.source:
+        parts.append(f"-i {key.path}")
+    if connect.effective_port != 22 and not connect.config_file:
+        parts.append(f"-p {connect.effective_port}")
+    who = f"{connect.target.user}@" if connect.target.user else ""
+    parts.append(who + connect.target.host)
+    return " ".join(parts)
+
+
+def logged_in(
+    host: str,
+    user: str,
+    key_name: str | None,
+    auth_method: str | None,
+    partial: bool,
+    ssh_hint: str,
+) -> Verdict:
+    """The login worked: with which key (or method), and the ssh command that does the same."""
+    how = f"the key {visible(key_name)}" if key_name else f'"{auth_method}"'
+    if partial and key_name and auth_method and auth_method != "publickey":
+        how += f" and {auth_method}"  # AuthenticationMethods publickey,password
+    return (
+        Outcome.OK,
+        f"Logged in to {host} as {user} with {how}",
+        f"Nothing to fix: ssh {ssh_hint} will work",
+    )
+
+
+def no_common_algorithm(where: str, what: str, their_offer: str, host_alias: str) -> Verdict:
     """``where`` is ssh's "H port P"; ``what`` its "cipher", "key exchange method", ...;
     ``their_offer`` the server's list as ssh prints it (markers such as kex-strict included)."""
-    keyword = _KEYWORDS.get(what, "")
-    offer = [a for a in their_offer.split(",") if a and not a.startswith(_PSEUDO)]
-    shown = visible(their_offer)
+    offer = [a for a in their_offer.split(",") if a and not a.startswith(KEX_MARKERS)]
     diagnosis = (
         f"Unable to negotiate with {visible(where)}: no matching {what} found. Their offer: "
-        f"{shown} (the server offers only {what}s this ssh does not enable by default)"
+        f"{visible(their_offer)} (the server offers only {what}s that ssh does not enable by "
+        "default)"
     )
-    if keyword == "Compression":
-        fix = f"set Compression for Host {host_alias} in ~/.ssh/config, or update the server"
-    elif keyword and offer:
-        fix = (
-            f"if you trust this old server, add '{keyword} +{visible(offer[0])}' under "
-            f"'Host {host_alias}' in ~/.ssh/config; better, update the server's sshd"
-        )
-    else:
+    line = config_line(what, offer)
+    if line is None:
         fix = "update the server's sshd, or enable one of its algorithms in ~/.ssh/config"
+    else:
+        shown = visible(line)
+        fix = (
+            f"if you trust this old server, add the line `{shown}` under `Host {host_alias}` in "
+            f"~/.ssh/config (or pass -o {shown.replace(' ', '=', 1)}); better, update the "
+            "server's sshd so it offers a current one"
+        )
     return (Outcome.NO_COMMON_ALGORITHM, diagnosis, fix)
 
 
 def auth_partial(
-    host: str, user: str, done: list[str], key_name: str | None, wanted: list[str]
-) -> tuple[str, str, str]:
+    host: str,
+    user: str,
+    done: list[str],
+    key_name: str | None,
+    wanted: list[str],
+    password_refused: bool = False,
+) -> Verdict:
     """The server took one method (``done``) and wants more (``wanted``): AuthenticationMethods."""
-    first = f"your key {visible(key_name)}" if key_name else " and ".join(done)
-    more = " or ".join(wanted) or "another method"
+    if key_name and done == ["publickey"]:
+        first = f"Your key {visible(key_name)} was accepted"
+    else:
+        first = f"The server accepted {' and '.join(done) or 'one method'}"
+    more = " or ".join(_WANTED.get(m, m) for m in wanted) or "another method"
+    tried = " (the password given was refused)" if password_refused else ""
     return (
         Outcome.AUTH_PARTIAL,
-        f"{host} accepted {first} for {user} but also wants {more} (sshd's "
-        "AuthenticationMethods asks for more than one method)",
-        "run again with the password (--password-stdin, or the tester's prompt); ssh itself "
-        "asks for it after the key",
+        f"{first} for {user}; {host} also wants {more} (sshd's AuthenticationMethods asks for "
+        f"more than one method){tried}",
+        "give the password too: --password-stdin, or type it when the tester asks (ssh itself "
+        "asks for it after the key)",
+    )
+
+
+def certificate_invalid(problems: list[str]) -> Verdict:
+    """Every key tried was a certificate sshd cannot accept here (expired, not yet valid, the
+    login user not a principal), or the key it certifies."""
+    return (
+        Outcome.CERTIFICATE_INVALID,
+        f"The certificate offered is not valid for this login ({'; '.join(problems)}), so sshd "
+        "refuses it",
+        "ask the certificate authority for a new certificate (valid now, with the login user "
+        "among its principals), e.g. ssh-keygen -s CA_KEY -I ID -n USER -V +52w KEY.pub",
     )
 
 
 def session_failed(
     host: str, user: str, status: int | None, message: str, command: str | None
-) -> tuple[str, str, str]:
-    """Logged in, but ``ssh host true`` (or the command) did not run: nologin, ForceCommand."""
-    said = visible(message.strip()[:300], multiline=False)
+) -> Verdict:
+    """Logged in, but ``ssh host true`` (or the command) did not run: nologin, ForceCommand.
+
+    ``message`` is what the session printed (stdout and stderr); its first line is quoted.
+    """
+    first = next((line for line in message.splitlines() if line.strip()), "")
+    said = visible(first.strip()[:300], multiline=False)
     code = f"exit status {status}" if status is not None else "no exit status"
     if NOLOGIN in message:
         return (

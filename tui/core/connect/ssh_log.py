@@ -72,7 +72,9 @@ class LogRelay(logging.Handler):
                     logger.setLevel(_saved_level)
 
     def bind(self, conn: Any) -> None:
-        self.context = getattr(conn.logger, "_context", None)
+        from tui.core.connect.asyncssh_private import log_context
+
+        self.context = log_context(conn)
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.context is None:

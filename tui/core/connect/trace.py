@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from tui.core.connect.refusal import Cause
+    from tui.core.keys.public import PublicKey
 
 STAGES = (
     "resolve",
@@ -23,6 +28,17 @@ STAGES = (
     "authentication",
     "session opened",
 )
+
+
+#: why a key was not used, as the transcript and the diagnosis say it
+KeyProblem: TypeAlias = Literal[
+    "needs-passphrase",
+    "wrong-passphrase",
+    "permissions",
+    "certificate-invalid",
+    "no-mutual-signature",
+    "unreadable",
+]
 
 
 @dataclass(frozen=True)
@@ -43,9 +59,36 @@ class StageEvent:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class KeyOutcome:
+    """What became of one key offered, as the result keeps it (a frozen copy of an
+    :class:`OfferedKey`, which the engines fill in while the login runs)."""
+
+    path: str | None
+    sha256: str
+    label: str
+    source: str
+    accepted: bool = False
+    used: bool = False
+    problem: KeyProblem | None = None
+    comment: str | None = None
+    signed: bool = False
+    partial: bool = False
+    certificate: str | None = None
+
+    @property
+    def suffix(self) -> str:
+        """What ssh prints after the fingerprint: `` explicit``, `` agent``, or nothing."""
+        return "" if self.source == "default" else " " + self.source
+
+    @property
+    def name(self) -> str:
+        return self.path or self.comment or f"agent key {self.sha256}"
+
+
 @dataclass
 class OfferedKey:
-    """One key tried for publickey authentication, and what became of it."""
+    """One key tried for publickey authentication, and what became of it (while it runs)."""
 
     path: str | None  # None for an agent key with no file
     sha256: str
@@ -53,7 +96,7 @@ class OfferedKey:
     source: str  # "agent", "explicit", "default"
     accepted: bool = False  # the server said it would take this key (PK_OK)
     used: bool = False  # authentication succeeded with it
-    problem: str | None = None  # "needs-passphrase", "wrong-passphrase", "permissions"
+    problem: KeyProblem | None = None
     comment: str | None = None  # an agent key's comment (ssh shows it in place of a path)
     signed: bool = False  # a signature was sent with it (the server's last word decides)
     partial: bool = False  # accepted, but the server wants another method too (partial success)
@@ -68,12 +111,16 @@ class OfferedKey:
     def name(self) -> str:
         return self.path or self.comment or f"agent key {self.sha256}"
 
+    def outcome(self) -> KeyOutcome:
+        """A frozen copy, for the result."""
+        return KeyOutcome(**{f.name: getattr(self, f.name) for f in fields(self)})
+
 
 @dataclass
 class Trace:
     """The facts of one attempt plus a sink for events (None: record facts only)."""
 
-    sink: Callable[[Any], None] | None = None
+    sink: Callable[[TranscriptLine | StageEvent], None] | None = None
     started: float = field(default_factory=time.monotonic)
     user: str | None = None
     host: str | None = None
@@ -82,8 +129,8 @@ class Trace:
     server_version: str | None = None
     kex: str | None = None
     host_key: dict[str, str] | None = None
-    known_hosts_file: Any = None  # the file an accepted key would be added to
-    server_key: Any = None  # the host's PublicKey (for trusting it after a look)
+    known_hosts_file: Path | None = None  # the file an accepted key would be added to
+    server_key: PublicKey | None = None  # the host's key (for trusting it after a look)
     host_key_status: str | None = None  # known / unknown / changed / revoked / added
     host_key_lines: list[str] = field(default_factory=list)  # the unknown or changed block
     auth_methods: list[str] = field(default_factory=list)
@@ -112,7 +159,7 @@ class Trace:
     _secrets: list[str] = field(default_factory=list, repr=False)
     _stage_started: dict[str, float] = field(default_factory=dict, repr=False)
     #: an auth refusal's possible causes, ranked (tui.core.connect.refusal.Cause), set by the diagnosis
-    causes: list[Any] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
 
     def add_secret(self, secret: str | None) -> None:
         if secret and secret not in self._secrets:

@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from tui.core.connect.power_os import detect_power_os
 from tui.core.text import visible
 from tui.core.upload.instances import Instance
-from tui.core.upload.power_os import detect_power_os
 from tui.messages import InstallRequested, TestRequested
 
 if TYPE_CHECKING:

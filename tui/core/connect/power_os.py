@@ -5,7 +5,8 @@ Both ship OpenSSH, but not where or how Linux does: AIX keeps root's keys in
 IBM i runs sshd from PASE, where the home directory of a profile must exist in the IFS and be
 owned by it with no write access for others, or sshd ignores the key. The tester and the
 install call :func:`power_os_note` with what they learned (the SSH version string, the banner,
-the cloud's ``osType``) and show the sentence in their notes.
+the cloud's ``osType``) and show the sentence in their notes. It lives in the connect wing
+because it reads what a server shows of itself; the upload wing (above connect) uses it too.
 """
 
 from __future__ import annotations
