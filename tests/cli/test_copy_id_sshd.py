@@ -148,3 +148,22 @@ def test_config_alias_gives_host_port_and_user(
     assert (tmp_path / "kh").read_text().split()[1:] == copy_host.server.known_hosts_line().split()[
         1:
     ]
+
+
+def test_an_aix_host_gets_its_note_in_the_install_detail(
+    run_cli, copy_host_factory: Callable[..., CopyHost], copy_key: Path
+) -> None:
+    from tui.core.connect.power_os import NOTES
+
+    aix = copy_host_factory(extra_config="VersionAddendum AIX 7.3")
+    known = f"UserKnownHostsFile={aix.known_hosts}"
+    done = run_cli("copy-id", "-i", str(copy_key.with_suffix(".pub")), "--password-stdin",
+                   "-o", known, "--json", aix.target, input=aix.user.password + "\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (host,) = json.loads(done.stdout)["hosts"]
+    assert host["result"] == "installed" and NOTES["aix"] in host["detail"]
+    plain = copy_host_factory()
+    known = f"UserKnownHostsFile={plain.known_hosts}"
+    done = run_cli("copy-id", "-i", str(copy_key.with_suffix(".pub")), "--password-stdin",
+                   "-o", known, "--json", plain.target, input=plain.user.password + "\n")  # fmt: skip
+    assert "AIX" not in json.loads(done.stdout)["hosts"][0]["detail"]

@@ -26,6 +26,7 @@ from tui.core.connect.client import (
     open_connection,
     resolve_config,
 )
+from tui.core.connect.power_os import power_os_note
 from tui.core.errors import SshDeckError
 from tui.core.keys.public import PublicKey
 from tui.core.upload.authorized_keys import (
@@ -240,6 +241,8 @@ async def install(
             conn = await open_connection(opts)
         async with conn:
             report("checking")
+            # AIX and IBM i (Power's own) keep keys elsewhere or stricter: say so in the notes
+            power_note = power_os_note(str(conn.get_extra_info("server_version") or "") or None)
             lock = None if dry_run else RemoteLock(conn)
             try:
                 sftp = await conn.start_sftp_client()
@@ -252,6 +255,8 @@ async def install(
                     outcome, detail = await _install_with(
                         SftpFiles(sftp), lock, keys, dry_run, lambda: report("installing")
                     )
+        if power_note:
+            detail = f"{detail}. {power_note}"
         if outcome != "installed" or verify_with is None or len(keys) != 1:
             return finish(outcome, detail=detail)
         if not _can_verify(verify_with, public_key):
