@@ -76,6 +76,9 @@ def diagnose(exc: Exception, trace: Trace, options: ConnectOptions, stage: str |
         and "too many authentication" in str(exc.reason).lower()
     ):
         return _too_many(trace, host)
+    signed = [k for k in trace.offered if k.signed and not k.used]
+    if isinstance(exc, asyncssh.DisconnectError) and signed:
+        return _closed_after_signature(trace, host, signed[0].name)
     if isinstance(exc, asyncssh.DisconnectError):
         reason = exc.reason or type(exc).__name__
         return (
@@ -202,6 +205,25 @@ def _host_key(trace: Trace, host: str, port: int) -> Verdict:
         f"The host key of {host} ({key['type']} {key['sha256']}) is not in known_hosts yet",
         "compare the fingerprint with the one shown by the server's console, then run again "
         "with --accept-new (or trust it in the tester)",
+    )
+
+
+def _closed_after_signature(trace: Trace, host: str, key: str) -> Verdict:
+    """The key's signature was sent, then the server hung up: sshd's account check (PAM's
+    ``account`` stage: an expired or locked account, an access policy) refused the user after
+    the key itself was good. What the server printed on the way out is the best evidence."""
+    from tui.core.text import visible
+
+    user = trace.user or "the user"
+    said = (trace.banner or "").strip()
+    evidence = f'; the server said: "{visible(said, multiline=False)}"' if said else ""
+    return (
+        Outcome.AUTH_FAILED,
+        f"{host} took the signature of {visible(key)} for {user} and then closed the "
+        "connection: the key is authorized, but the account was refused (an expired or "
+        f"locked account, or an account policy of PAM){evidence}",
+        f"on the server, check the account: chage -l {user} (expiry), passwd -S {user} "
+        "(locked), and journalctl -u ssh -n 30 for sshd's reason",
     )
 
 
