@@ -85,9 +85,14 @@ APP_WORDS: list[tuple[str, str]] = [
 
 
 def app_words(text: str) -> str:
-    """``text`` with the CLI's flags replaced by the app's buttons and keys."""
+    """``text`` with the CLI's flags replaced by the app's buttons and keys, and paths under
+    the home shown as ``~/...``."""
     for pattern, replacement in APP_WORDS:
         text = re.sub(pattern, replacement, text)
+    # paths under the home as ~/...: shorter, and no user name on screen
+    home = str(Path.home()).rstrip("/")
+    if home:
+        text = re.sub(re.escape(home) + r"(?=/)", "~", text)
     return text
 
 
