@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui.core.text import visible
+from tui.screens.modals import frame
 
 
 class AskPassword(ModalScreen[str | None]):
@@ -22,7 +23,8 @@ class AskPassword(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AskPassword { align: center middle; }
     AskPassword > Vertical {
-        width: 72; max-width: 100%; height: auto; padding: 1 2; border: thick $accent;
+        width: 72; max-width: 100%; height: auto; max-height: 100%; padding: 1 2;
+        overflow-y: auto; border-subtitle-color: $text-muted; border: thick $accent;
         background: $surface;
     }
     AskPassword .detail { color: $text-muted; margin-bottom: 1; }
@@ -36,7 +38,7 @@ class AskPassword(ModalScreen[str | None]):
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Static(visible(self.title_text), markup=False, id="password-title")
             if self.prompt:
                 yield Static(visible(self.prompt, multiline=True), classes="detail", markup=False)

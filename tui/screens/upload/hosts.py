@@ -78,24 +78,33 @@ class TargetSuggester(Suggester):
 class HostsPanel(Vertical):
     """Form, one progress row per host, and the next step (test the connection)."""
 
+    # At 80x24 the form goes compact (one row per field, see ``on_resize``) and the panel
+    # scrolls rather than cut the buttons or the table.
     DEFAULT_CSS = """
-    HostsPanel { height: 1fr; padding: 0 1; }
+    HostsPanel { height: 1fr; padding: 0 1; overflow-y: auto; scrollbar-size-vertical: 1; }
+    HostsPanel.-compact { padding: 0 0 0 1; }
     HostsPanel .row { height: auto; }
     HostsPanel Label.field { width: 12; padding: 1 1 0 0; }
+    HostsPanel.-compact Label.field { padding: 0 1 0 0; }
     HostsPanel #hosts-key-path { width: 1fr; }
     HostsPanel #hosts-targets { width: 1fr; }
     HostsPanel #hosts-login { width: 30; height: auto; }
     HostsPanel #hosts-login-fields { width: 1fr; height: auto; }
     HostsPanel #hosts-identity, HostsPanel #hosts-password { width: 1fr; }
-    HostsPanel .options Checkbox { width: auto; }
+    HostsPanel .options Checkbox { width: auto; margin-right: 1; }
+    HostsPanel.-compact .options Checkbox { margin-right: 0; }
+    HostsPanel.-compact #hosts-login { width: 26; }
     HostsPanel .buttons { height: auto; margin: 0 0 1 0; }
     HostsPanel .buttons Button { margin-right: 2; }
+    HostsPanel.-compact .buttons { margin: 1 0; }
     HostsPanel #hosts-key-info, HostsPanel #hosts-config-hint { color: $text-muted; padding: 0 0 0 12; }
     HostsPanel #hosts-error { color: $error; height: auto; }
     HostsPanel #hosts-table { height: 1fr; min-height: 5; }
     HostsPanel #hosts-summary { height: auto; }
     HostsPanel #hosts-row-detail { height: auto; color: $text-muted; }
     """
+    #: below this many terminal rows the form's fields lose their borders
+    COMPACT_BELOW = 32
 
     running: reactive[bool] = reactive(False)
 
@@ -146,7 +155,7 @@ class HostsPanel(Vertical):
             yield Label("Targets", classes="field")
             yield Input(
                 self.initial_targets,
-                placeholder="user@host  user@host:2222  [2001:db8::1]:22 ... (space separated)",
+                placeholder="user@host  user@host:2222  [2001:db8::1]  (space separated)",
                 suggester=TargetSuggester(self.config_hosts),
                 id="hosts-targets",
             )
@@ -166,7 +175,7 @@ class HostsPanel(Vertical):
                 yield RadioButton("a password", id="login-password")
             with Vertical(id="hosts-login-fields"):
                 yield Input(
-                    placeholder="~/.ssh/id_ed25519 (private key the host already trusts)",
+                    placeholder="~/.ssh/id_ed25519 (the host trusts it)",
                     id="hosts-identity",
                     disabled=True,
                 )
@@ -178,7 +187,7 @@ class HostsPanel(Vertical):
                 )
         with Horizontal(classes="row options"):
             yield Label("", classes="field")
-            yield Checkbox("Dry run: change nothing", id="hosts-dry-run")
+            yield Checkbox("Dry run: no changes", id="hosts-dry-run")
             yield Checkbox("Trust unknown host keys (accept-new)", id="hosts-accept-new")
         with Horizontal(classes="buttons"):
             yield Label("", classes="field")
@@ -195,6 +204,13 @@ class HostsPanel(Vertical):
 
     def on_mount(self) -> None:
         self._show_key()
+
+    def on_resize(self) -> None:
+        """Compact fields on a short terminal (80x24): the whole form and the table fit."""
+        compact = self.app.size.height < self.COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        for widget in self.query("Input, RadioSet, Checkbox, Button"):
+            widget.compact = compact  # type: ignore[attr-defined]
 
     def watch_running(self, running: bool) -> None:
         """One run at a time: Install waits until every host has answered or escape."""
