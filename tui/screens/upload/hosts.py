@@ -130,6 +130,8 @@ class HostsPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.initial_targets = targets
         self.key_path = public_key_of(key_path) if key_path else None
+        # the path as the field shows it: a file name is untrusted, control characters escaped
+        self.key_shown = visible(home_relative(self.key_path)) if self.key_path else ""
         self.config_hosts: list[str] = []  # read in compose, from the settings' ~/.ssh
         self.results: list[HostResult] = []
         self.labels: list[str] = []
@@ -146,7 +148,7 @@ class HostsPanel(Vertical):
         with Horizontal(classes="row"):
             yield Label("Key", classes="field")
             yield Input(
-                home_relative(self.key_path) if self.key_path else "",
+                self.key_shown,
                 placeholder="~/.ssh/id_ed25519.pub (the public key to install)",
                 id="hosts-key-path",
             )
@@ -234,8 +236,16 @@ class HostsPanel(Vertical):
     def _key_path_changed(self) -> None:
         self._show_key()
 
+    def _key_field(self) -> str:
+        """The key path typed, or the handed key's real path while the field still shows it
+        (escaped text is never read back as a file name)."""
+        value = self.query_one("#hosts-key-path", Input).value
+        if self.key_path and value == self.key_shown:
+            return str(self.key_path)
+        return value
+
     def _public_key(self) -> tuple[Path, PublicKey]:
-        return self.installs.read_public_key(self.query_one("#hosts-key-path", Input).value)
+        return self.installs.read_public_key(self._key_field())
 
     def _show_key(self) -> None:
         info = self.query_one("#hosts-key-info", Static)
@@ -250,7 +260,7 @@ class HostsPanel(Vertical):
         """The form as the service checks it: key, targets, login, options."""
         method = self.login_method
         return self.installs.plan(
-            self.query_one("#hosts-key-path", Input).value,
+            self._key_field(),
             self.query_one("#hosts-targets", Input).value,
             identity=self.query_one("#hosts-identity", Input).value if method == "key" else None,
             password=(
