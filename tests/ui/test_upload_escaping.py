@@ -69,3 +69,44 @@ async def test_stratos_tab_shows_a_hostile_file_name_and_comment_escaped(
         text = _no_control(app)
         assert f"Upload {NAME_SHOWN}.pub" in text and COMMENT_SHOWN in text
         assert app.is_running
+
+
+async def test_stratos_edit_and_delete_dialogs_show_a_hostile_cloud_key_escaped(
+    cloud: CloudFixture, isolated_home: Path
+) -> None:
+    """A key named and described by the cloud with OSC 52 and ``[/]``: the table, the edit
+    dialog (its fields too) and the delete confirmation show it escaped; saving the dialog
+    unchanged renames nothing."""
+    from textual.widgets import DataTable
+
+    from tui.screens.modals import ConfirmScreen
+    from tui.screens.upload.stratos_edit import EditKeyScreen
+
+    public = _hostile_key(isolated_home)
+    cloud.add_key(cloud.ws, "placeholder", public.read_text().strip(), description="desc")
+    stored = cloud.keys[cloud.ws.guid][0]
+    stored["name"], stored["description"] = f"k{OSC52}[/]", f"d{OSC52}[/]"
+    app = UploadApp(public)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(StratosPanel)
+        assert "k\\033]52;c;x\\007[/]" in _no_control(app)
+        table = panel.query_one("#stratos-keys", DataTable)
+        table.focus()
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EditKeyScreen)
+        text = _no_control(app)
+        assert "k\\033]52;c;x\\007[/]" in text and "d\\033]52;c;x\\007[/]" in text
+        await pilot.press("enter")  # saved as shown: nothing changes
+        await settle(pilot)
+        assert not isinstance(app.screen, EditKeyScreen)
+        assert cloud.count("PUT", "/v1/ssh-keys") == 0
+        table.focus()
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "k\\033]52;c;x\\007[/]" in _no_control(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running and len(cloud.workspace_keys(cloud.ws)) == 1

@@ -61,9 +61,12 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
         with Vertical():
             yield Static(f"Edit the SSH key {visible(self.key.name)}", markup=False)
             yield Label("Name")
-            yield Input(self.key.name, max_length=128, id="edit-name")
+            # cloud texts in the fields escaped too; left as shown, they change nothing
+            yield Input(visible(self.key.name), max_length=128, id="edit-name")
             yield Label("Description")
-            yield Input(self.key.description, id="edit-description", disabled=self.tenant_api)
+            yield Input(
+                visible(self.key.description), id="edit-description", disabled=self.tenant_api
+            )
             yield Label("Visibility")
             yield Select(
                 [("this workspace", "workspace"), ("whole account", "account")],
@@ -87,10 +90,11 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
         visibility = self.query_one("#edit-visibility", Select).value
         self.dismiss(
             KeyChanges(
-                name=name if name != self.key.name else None,
+                name=name if name not in (self.key.name, visible(self.key.name)) else None,
                 description=(
                     description
-                    if not self.tenant_api and description != self.key.description
+                    if not self.tenant_api
+                    and description not in (self.key.description, visible(self.key.description))
                     else None
                 ),
                 visibility=(
