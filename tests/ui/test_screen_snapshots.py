@@ -195,3 +195,64 @@ def test_snapshot_upload_stratos_logged_in(
 
     app = UploadApp(stratos_key, "stratos")
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+KEYRING_MISSING = (
+    "No secure keyring is available on this machine (install gnome-keyring or KWallet)."
+)
+
+
+def _dialogs() -> dict[str, Any]:
+    from tui.screens.modals import AgentAddScreen, ChangePassphraseScreen, EditCommentScreen
+    from tui.screens.passphrase import AskPassphrase
+    from tui.screens.password import AskPassword
+
+    return {
+        "add passphrase": lambda: ChangePassphraseScreen(
+            "id_ed25519", True, KEYRING_MISSING, has_passphrase=False
+        ),
+        "change passphrase": lambda: ChangePassphraseScreen(
+            "id_rsa", True, KEYRING_MISSING, error="Wrong passphrase."
+        ),
+        "agent": lambda: AgentAddScreen(
+            "id_rsa", ask_remember=True, keyring_reason=KEYRING_MISSING
+        ),
+        "comment": lambda: EditCommentScreen("id_rsa", "evil\x1b[2J"),
+        "confirm": lambda: ConfirmScreen(
+            "Trust this host key?",
+            detail="The server 127.0.0.1:2222 presented ED25519 SHA256:" + "x" * 43 + ". It "
+            "is not in ~/.ssh/known_hosts. Compare it with the fingerprint your administrator "
+            "gave you before trusting it.",
+            command="ssh-keygen -F '[127.0.0.1]:2222'",
+            confirm_label="Trust and save",
+        ),
+        "passphrase": lambda: AskPassphrase("Passphrase for ~/.ssh/id_rsa", "Used once."),
+        "password": lambda: AskPassword("Password for root@127.0.0.1", "root's password:"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_dialogs()))
+async def test_every_dialog_fits_80x24_with_its_buttons_and_escape(name: str) -> None:
+    """The longest form each dialog takes (no keyring, an error shown) keeps its buttons whole
+    on screen at 80x24, and its frame says escape cancels (the key list's footer shows
+    through a dialog, and its keys do not apply there)."""
+    from textual.widgets import Button
+
+    make = _dialogs()[name]
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.theme = THEME
+            self.push_screen(make())
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        buttons = list(screen.query(Button))
+        assert len(buttons) == 2
+        for button in buttons:
+            region = button.region
+            assert region.height == 3 and region.bottom <= 24, (button.id, region)
+            assert str(button.label) in "\n".join(screen_lines(app))
+        assert any("escape cancels" in line for line in screen_lines(app))

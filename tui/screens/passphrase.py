@@ -27,6 +27,7 @@ class AskPassphrase(ModalScreen[str | None]):
     }
     AskPassphrase .detail { color: $text-muted; margin-bottom: 1; }
     AskPassphrase Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    AskPassphrase Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

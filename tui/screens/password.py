@@ -29,6 +29,7 @@ class AskPassword(ModalScreen[str | None]):
     }
     AskPassword .detail { color: $text-muted; margin-bottom: 1; }
     AskPassword Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    AskPassword Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
