@@ -203,9 +203,11 @@ KEYRING_MISSING = (
 
 
 def _dialogs() -> dict[str, Any]:
+    from tui.core.upload.stratos import CloudKey
     from tui.screens.modals import AgentAddScreen, ChangePassphraseScreen, EditCommentScreen
     from tui.screens.passphrase import AskPassphrase
     from tui.screens.password import AskPassword
+    from tui.screens.upload.stratos_edit import EditKeyScreen
 
     return {
         "add passphrase": lambda: ChangePassphraseScreen(
@@ -228,6 +230,17 @@ def _dialogs() -> dict[str, Any]:
         ),
         "passphrase": lambda: AskPassphrase("Passphrase for ~/.ssh/id_rsa", "Used once."),
         "password": lambda: AskPassword("Password for root@127.0.0.1", "root's password:"),
+        "edit cloud key": lambda: EditKeyScreen(
+            CloudKey(
+                name="laptop",
+                ssh_key="",
+                description="work laptop",
+                visibility="workspace",
+                id="k1",
+                primary_workspace=True,
+                creation_date=None,
+            )
+        ),
     }
 
 
