@@ -17,7 +17,8 @@ OTHER_KEYS = [
 
 
 def bindings_table(bindings: list[Binding]) -> Table:
-    table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+    # tight columns: at 80 columns the descriptions keep one line each (or wrap, never cut)
+    table = Table(box=None, padding=(0, 1), pad_edge=False, show_header=True, header_style="bold")
     table.add_column("Key", style="bold cyan", no_wrap=True)
     table.add_column("Action")
     table.add_column("What it does", style="dim")
@@ -33,10 +34,11 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 96; height: auto; max-height: 90%; padding: 1 2;
+        width: 96; max-width: 100%; height: auto; max-height: 100%; padding: 0 1;
         border: thick $accent; background: $surface;
+        border-subtitle-align: right; border-subtitle-color: $text-muted;
     }
-    HelpScreen .title { text-style: bold; margin-bottom: 1; }
+    HelpScreen .title { text-style: bold; }
     HelpScreen .hint { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [
@@ -49,7 +51,9 @@ class HelpScreen(ModalScreen[None]):
         from tui.screens.keys import KeysScreen
 
         bindings = [b for b in KeysScreen.BINDINGS if isinstance(b, Binding)]
-        with VerticalScroll():
+        with VerticalScroll() as box:
+            # always on the frame, even when a short terminal scrolls the list
+            box.border_subtitle = "escape closes · ↑ ↓ scroll"
             yield Static("sshdeck keys", classes="title")
             yield Static(bindings_table(bindings))
             yield Static(

@@ -28,17 +28,27 @@ from tui.core.validate import comment_problem
 MODAL_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
-    width: 80; height: auto; max-height: 90%; padding: 1 2;
-    border: thick $accent; background: $surface;
+    width: 80; max-width: 100%; height: auto; max-height: 100%; padding: 0 2;
+    overflow-y: auto; border: thick $accent; background: $surface;
+    border-subtitle-align: right; border-subtitle-color: $text-muted;
 }}
-{name} .title {{ text-style: bold; margin-bottom: 1; }}
+{name} .title {{ text-style: bold; margin: 1 0; }}
 {name} .detail {{ color: $text-muted; margin-bottom: 1; }}
 {name} .command {{ background: $boost; padding: 0 1; margin-bottom: 1; text-style: bold; }}
 {name} .error {{ color: $error; height: auto; }}
 {name} .warning {{ color: $warning; height: auto; }}
-{name} Horizontal {{ height: auto; margin-top: 1; align-horizontal: right; }}
+{name} Horizontal {{ height: auto; margin: 1 0 0 0; align-horizontal: right; }}
 {name} Button {{ margin-left: 1; }}
 """
+ESCAPE_HINT = "escape cancels"
+
+
+def frame() -> Vertical:
+    """The dialog's box: at 80x24 it takes the whole screen and scrolls rather than cut the
+    buttons; its frame always says how to leave (the key list's footer shows through)."""
+    box = Vertical()
+    box.border_subtitle = ESCAPE_HINT
+    return box
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -67,7 +77,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.enter_confirms = enter_confirms
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Label(visible(self.title_text), classes="title", markup=False)
             if self.detail:
                 yield Static(visible(self.detail, multiline=True), classes="detail", markup=False)
@@ -107,7 +117,7 @@ class EditCommentScreen(ModalScreen[str | None]):
         self.shown = visible(current)
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Label(f"Comment of {visible(self.key_name)}", classes="title", markup=False)
             yield Static(
                 "Written into the private key and its .pub; servers show it in authorized_keys.",
@@ -191,7 +201,7 @@ class ChangePassphraseScreen(ModalScreen[PassphraseChange | None]):
             else f"Add a passphrase to {name}"
         )
         new = "new passphrase" if self.has_passphrase else "passphrase"
-        with Vertical():
+        with frame():
             yield Label(title, classes="title", markup=False)
             if not self.has_passphrase:
                 yield Static(
@@ -295,7 +305,7 @@ class AgentAddScreen(ModalScreen[AgentAdd | None]):
         self.keyring_reason = keyring_reason  # None when a secure keyring is available
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Label(
                 f"Add {visible(self.key_name)} to the ssh-agent", classes="title", markup=False
             )

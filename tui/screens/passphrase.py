@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from tui.core.text import visible
+from tui.screens.modals import frame
 
 
 class AskPassphrase(ModalScreen[str | None]):
@@ -21,10 +22,12 @@ class AskPassphrase(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AskPassphrase { align: center middle; }
     AskPassphrase > Vertical {
-        width: 72; height: auto; padding: 1 2; border: thick $accent; background: $surface;
+        width: 72; max-width: 100%; height: auto; max-height: 100%; padding: 1 2;
+        overflow-y: auto; border-subtitle-color: $text-muted; border: thick $accent; background: $surface;
     }
     AskPassphrase .detail { color: $text-muted; margin-bottom: 1; }
     AskPassphrase Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    AskPassphrase Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -34,7 +37,7 @@ class AskPassphrase(ModalScreen[str | None]):
         self.detail = detail
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Label(visible(self.title_text), markup=False)
             if self.detail:
                 yield Label(visible(self.detail, multiline=True), classes="detail", markup=False)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui.core.text import visible
+from tui.screens.modals import frame
 
 
 class AskPassword(ModalScreen[str | None]):
@@ -22,11 +23,13 @@ class AskPassword(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AskPassword { align: center middle; }
     AskPassword > Vertical {
-        width: 72; max-width: 100%; height: auto; padding: 1 2; border: thick $accent;
+        width: 72; max-width: 100%; height: auto; max-height: 100%; padding: 1 2;
+        overflow-y: auto; border-subtitle-color: $text-muted; border: thick $accent;
         background: $surface;
     }
     AskPassword .detail { color: $text-muted; margin-bottom: 1; }
     AskPassword Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    AskPassword Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -36,7 +39,7 @@ class AskPassword(ModalScreen[str | None]):
         self.prompt = prompt
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():
             yield Static(visible(self.title_text), markup=False, id="password-title")
             if self.prompt:
                 yield Static(visible(self.prompt, multiline=True), classes="detail", markup=False)

@@ -78,24 +78,33 @@ class TargetSuggester(Suggester):
 class HostsPanel(Vertical):
     """Form, one progress row per host, and the next step (test the connection)."""
 
+    # At 80x24 the form goes compact (one row per field, see ``on_resize``) and the panel
+    # scrolls rather than cut the buttons or the table.
     DEFAULT_CSS = """
-    HostsPanel { height: 1fr; padding: 0 1; }
+    HostsPanel { height: 1fr; padding: 0 1; overflow-y: auto; scrollbar-size-vertical: 1; }
+    HostsPanel.-compact { padding: 0 0 0 1; }
     HostsPanel .row { height: auto; }
     HostsPanel Label.field { width: 12; padding: 1 1 0 0; }
+    HostsPanel.-compact Label.field { padding: 0 1 0 0; }
     HostsPanel #hosts-key-path { width: 1fr; }
     HostsPanel #hosts-targets { width: 1fr; }
     HostsPanel #hosts-login { width: 30; height: auto; }
     HostsPanel #hosts-login-fields { width: 1fr; height: auto; }
     HostsPanel #hosts-identity, HostsPanel #hosts-password { width: 1fr; }
-    HostsPanel .options Checkbox { width: auto; }
+    HostsPanel .options Checkbox { width: auto; margin-right: 1; }
+    HostsPanel.-compact .options Checkbox { margin-right: 0; }
+    HostsPanel.-compact #hosts-login { width: 26; }
     HostsPanel .buttons { height: auto; margin: 0 0 1 0; }
     HostsPanel .buttons Button { margin-right: 2; }
+    HostsPanel.-compact .buttons { margin: 1 0; }
     HostsPanel #hosts-key-info, HostsPanel #hosts-config-hint { color: $text-muted; padding: 0 0 0 12; }
     HostsPanel #hosts-error { color: $error; height: auto; }
     HostsPanel #hosts-table { height: 1fr; min-height: 5; }
     HostsPanel #hosts-summary { height: auto; }
     HostsPanel #hosts-row-detail { height: auto; color: $text-muted; }
     """
+    #: below this many terminal rows the form's fields lose their borders
+    COMPACT_BELOW = 32
 
     running: reactive[bool] = reactive(False)
 
@@ -121,6 +130,8 @@ class HostsPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.initial_targets = targets
         self.key_path = public_key_of(key_path) if key_path else None
+        # the path as the field shows it: a file name is untrusted, control characters escaped
+        self.key_shown = visible(home_relative(self.key_path)) if self.key_path else ""
         self.config_hosts: list[str] = []  # read in compose, from the settings' ~/.ssh
         self.results: list[HostResult] = []
         self.labels: list[str] = []
@@ -137,7 +148,7 @@ class HostsPanel(Vertical):
         with Horizontal(classes="row"):
             yield Label("Key", classes="field")
             yield Input(
-                home_relative(self.key_path) if self.key_path else "",
+                self.key_shown,
                 placeholder="~/.ssh/id_ed25519.pub (the public key to install)",
                 id="hosts-key-path",
             )
@@ -146,7 +157,7 @@ class HostsPanel(Vertical):
             yield Label("Targets", classes="field")
             yield Input(
                 self.initial_targets,
-                placeholder="user@host  user@host:2222  [2001:db8::1]:22 ... (space separated)",
+                placeholder="user@host  user@host:2222  [2001:db8::1]  (space separated)",
                 suggester=TargetSuggester(self.config_hosts),
                 id="hosts-targets",
             )
@@ -166,7 +177,7 @@ class HostsPanel(Vertical):
                 yield RadioButton("a password", id="login-password")
             with Vertical(id="hosts-login-fields"):
                 yield Input(
-                    placeholder="~/.ssh/id_ed25519 (private key the host already trusts)",
+                    placeholder="~/.ssh/id_ed25519 (the host trusts it)",
                     id="hosts-identity",
                     disabled=True,
                 )
@@ -178,7 +189,7 @@ class HostsPanel(Vertical):
                 )
         with Horizontal(classes="row options"):
             yield Label("", classes="field")
-            yield Checkbox("Dry run: change nothing", id="hosts-dry-run")
+            yield Checkbox("Dry run: no changes", id="hosts-dry-run")
             yield Checkbox("Trust unknown host keys (accept-new)", id="hosts-accept-new")
         with Horizontal(classes="buttons"):
             yield Label("", classes="field")
@@ -195,6 +206,13 @@ class HostsPanel(Vertical):
 
     def on_mount(self) -> None:
         self._show_key()
+
+    def on_resize(self) -> None:
+        """Compact fields on a short terminal (80x24): the whole form and the table fit."""
+        compact = self.app.size.height < self.COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        for widget in self.query("Input, RadioSet, Checkbox, Button"):
+            widget.compact = compact  # type: ignore[attr-defined]
 
     def watch_running(self, running: bool) -> None:
         """One run at a time: Install waits until every host has answered or escape."""
@@ -218,8 +236,16 @@ class HostsPanel(Vertical):
     def _key_path_changed(self) -> None:
         self._show_key()
 
+    def _key_field(self) -> str:
+        """The key path typed, or the handed key's real path while the field still shows it
+        (escaped text is never read back as a file name)."""
+        value = self.query_one("#hosts-key-path", Input).value
+        if self.key_path and value == self.key_shown:
+            return str(self.key_path)
+        return value
+
     def _public_key(self) -> tuple[Path, PublicKey]:
-        return self.installs.read_public_key(self.query_one("#hosts-key-path", Input).value)
+        return self.installs.read_public_key(self._key_field())
 
     def _show_key(self) -> None:
         info = self.query_one("#hosts-key-info", Static)
@@ -234,7 +260,7 @@ class HostsPanel(Vertical):
         """The form as the service checks it: key, targets, login, options."""
         method = self.login_method
         return self.installs.plan(
-            self.query_one("#hosts-key-path", Input).value,
+            self._key_field(),
             self.query_one("#hosts-targets", Input).value,
             identity=self.query_one("#hosts-identity", Input).value if method == "key" else None,
             password=(

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
@@ -21,6 +21,7 @@ from tui.core.connect.power_os import detect_power_os
 from tui.core.text import visible
 from tui.core.upload.instances import Instance
 from tui.messages import InstallRequested, TestRequested
+from tui.screens.modals import frame
 
 if TYPE_CHECKING:
     from tui.core.keys.public import PublicKey
@@ -44,8 +45,9 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
 
     DEFAULT_CSS = """
     EditKeyScreen { align: center middle; }
-    EditKeyScreen > Vertical { width: 72; height: auto; border: thick $primary;
-        background: $surface; padding: 1 2; }
+    EditKeyScreen > Vertical { width: 72; max-width: 100%; height: auto; max-height: 100%;
+        overflow-y: auto; border: thick $primary; background: $surface; padding: 0 2;
+        border-subtitle-color: $text-muted; }
     EditKeyScreen Label { margin-top: 1; }
     EditKeyScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     EditKeyScreen Button { margin-left: 1; }
@@ -58,12 +60,15 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
         self.tenant_api = tenant_api
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with frame():  # the dialogs' box: says escape cancels, scrolls rather than cut
             yield Static(f"Edit the SSH key {visible(self.key.name)}", markup=False)
             yield Label("Name")
-            yield Input(self.key.name, max_length=128, id="edit-name")
+            # cloud texts in the fields escaped too; left as shown, they change nothing
+            yield Input(visible(self.key.name), max_length=128, id="edit-name")
             yield Label("Description")
-            yield Input(self.key.description, id="edit-description", disabled=self.tenant_api)
+            yield Input(
+                visible(self.key.description), id="edit-description", disabled=self.tenant_api
+            )
             yield Label("Visibility")
             yield Select(
                 [("this workspace", "workspace"), ("whole account", "account")],
@@ -87,10 +92,11 @@ class EditKeyScreen(ModalScreen[KeyChanges | None]):
         visibility = self.query_one("#edit-visibility", Select).value
         self.dismiss(
             KeyChanges(
-                name=name if name != self.key.name else None,
+                name=name if name not in (self.key.name, visible(self.key.name)) else None,
                 description=(
                     description
-                    if not self.tenant_api and description != self.key.description
+                    if not self.tenant_api
+                    and description not in (self.key.description, visible(self.key.description))
                     else None
                 ),
                 visibility=(

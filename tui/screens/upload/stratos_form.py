@@ -139,6 +139,16 @@ class StratosForm(Vertical):
         yield Static("", id="stratos-message", markup=False)
         yield Static("", id="stratos-command", markup=False)
 
+    #: below this many terminal rows the form's fields lose their borders
+    COMPACT_BELOW = 32
+
+    def on_resize(self) -> None:
+        """Compact fields on a short terminal (80x24): the form, the keys and the VMs fit."""
+        compact = self.app.size.height < self.COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        for widget in self.query("Input, Select, Button"):
+            widget.compact = compact  # type: ignore[attr-defined]
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _show_key(self, key: UploadKey) -> None:
@@ -153,7 +163,9 @@ class StratosForm(Vertical):
         message.update(visible(text))
 
     def _show_login(self, state: str, logged_in: bool) -> None:
-        self.query_one("#stratos-login-state", Static).update(state)
+        shown = self.query_one("#stratos-login-state", Static)
+        shown.update(state)
+        shown.set_class(logged_in, "-wide")  # the API key field is hidden: one line, not two
         field = self.query_one("#stratos-api-key", Input)
         field.display = not logged_in
         self.query_one("#stratos-api-key-box").display = not logged_in
