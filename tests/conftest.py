@@ -2,14 +2,13 @@
 pointed at its own temporary directory: nothing here may touch the developer's real ~/.ssh,
 keyring or ssh-agent, nor any address off this machine.
 
-Fixture families live in ``tests/fixtures/*`` (one module per owner) and are re-exported here.
+Fixture families live in ``tests/fixtures/*`` (one module per owner) and are registered as
+plugins in ``pytest_plugins`` below: a new module needs one line there.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,13 +16,18 @@ from pathlib import Path
 
 import pytest
 
-import tests.fixtures
-
-# Every module under tests/fixtures/ is one owner's fixture family; its ``__all__`` names are
-# made visible to every test, so adding a module needs no edit here.
-for _info in pkgutil.iter_modules(tests.fixtures.__path__):
-    _module = importlib.import_module(f"tests.fixtures.{_info.name}")
-    globals().update({name: getattr(_module, name) for name in getattr(_module, "__all__", ())})
+# One module per fixture family; each test finds these fixtures by name (pytest's plugin
+# mechanism), without importing them. tests/test_fixture_plugins.py checks the list is complete.
+pytest_plugins = [
+    "tests.fixtures.sshd",  # first: the server families below import it
+    "tests.fixtures.agent",
+    "tests.fixtures.cloud",
+    "tests.fixtures.diagnosis_servers",
+    "tests.fixtures.engine_servers",
+    "tests.fixtures.hosts",
+    "tests.fixtures.listeners",
+    "tests.fixtures.matrix",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tests.keyfactory import keygen
+from tests.waiting import wait_for_newer_mtime
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 REPO = Path(__file__).resolve().parents[2]
@@ -167,7 +168,7 @@ def test_rewrites_in_a_read_only_directory_fail_cleanly(run_cli: Run, read_only_
 def test_wrong_passphrase_leaves_bytes_mode_and_mtime(run_cli: Run, tmp_path: Path) -> None:
     key = keygen(tmp_path / "k", "ecdsa", 256, passphrase="right one")
     before = files_state(tmp_path)
-    time.sleep(0.01)
+    wait_for_newer_mtime(tmp_path)
     for args in (["passwd", "-P", "wrong", "-N", "x" * 8], ["comment", "-P", "wrong", "-C", "x"]):
         one_sentence_failure(run_cli(args[0], "-f", str(key), *args[1:]))
     one_sentence_failure(

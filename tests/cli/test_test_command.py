@@ -208,8 +208,7 @@ def test_changed_host_key_stops_before_authentication(
     assert f"Offending ED25519 key in {known}:2" in result.stderr
     assert sshd.host_public_key.sha256 in result.stderr
     assert ssh_keygen("-lf", str(impostor)).stdout.split()[1] in result.stderr
-    time.sleep(0.3)  # let sshd flush its log
-    log = sshd.log_text()
+    log = sshd.wait_connections_ended()
     assert "Connection from 127.0.0.1" in log
     assert "userauth-request" not in log and "Accepted" not in log
     doc = report(run_cli("test", f"{test_user.name}@127.0.0.1", "-p", str(sshd.port), "--json"))

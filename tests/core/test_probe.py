@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.sshd import SshdServer, TestUser
+from tests.waiting import eventually, tcp_established
 from tui.core.connect import known_hosts as kh
 from tui.core.connect.client import ConnectOptions, Target
 from tui.core.connect.probe import ProbeOptions, ProbeResult, probe, run_probe, transcript_name
@@ -122,7 +123,7 @@ async def test_probe_streams_events_in_order(
 async def test_cancel_during_connect_leaves_nothing_running(silent_listener: int) -> None:
     target = Target(None, "127.0.0.1", silent_listener)
     task = asyncio.ensure_future(run_probe(ProbeOptions(connect=ConnectOptions(target=target))))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: tcp_established(silent_listener), what="the probe to connect")
     assert not task.done()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -145,7 +145,7 @@ async def test_token_renewed_before_it_expires(cloud: CloudFixture) -> None:
         ws = await _workspace(client)
         await client.list_keys(ws)
         assert cloud.count("POST", "/identity/token") == 1  # reused within its lifetime
-        await asyncio.sleep(3.3)  # past 80% of the advertised lifetime
+        await asyncio.sleep(3.3)  # kept: the behaviour is renewal once 80% of the lifetime passed
         await client.list_keys(ws)
     assert cloud.count("POST", "/identity/token") == 2
     assert all(r.status != 401 for r in cloud.requests)

@@ -164,7 +164,8 @@ def test_snapshot_delete_confirmation(ssh_dir: Path, snap_compare: Any) -> None:
     async def ready(pilot: Any) -> None:
         await select(pilot, "id_rsa")
         await pilot.press("d")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
+        await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(make_app(ssh_dir), terminal_size=SIZE, run_before=ready)
 

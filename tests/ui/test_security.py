@@ -133,7 +133,7 @@ async def test_a_changed_host_key_stops_the_tester_with_no_way_to_trust_it(
         assert screen.result.outcome == "host-key-changed"
         assert not screen.query_one("#trust").display
         asked = screen.trust()  # even asked directly, trusting a changed key is refused
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: asked.is_finished or isinstance(app.screen, ConfirmScreen))
         assert not isinstance(app.screen, ConfirmScreen)
         asked.cancel()
     assert known.read_bytes() == before

@@ -686,7 +686,7 @@ def test_snapshot_passphrase_step(snap_compare: Any, snap_dir: Path, size: tuple
         steady_cursors(pilot)
         await to_passphrase_step(pilot, comment="me@laptop")
         await type_passphrases(pilot, "tulip", "tulipz")
-        await pilot.pause(0.6)  # longer than a blink: the cursor must still show
+        await pilot.pause(0.6)  # kept: the behaviour is that after a blink the cursor still shows
 
     assert snap_compare(_Host(snap_dir), terminal_size=size, run_before=drive)
 
