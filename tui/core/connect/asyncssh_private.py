@@ -22,6 +22,12 @@ asyncssh has no public API for these facts, and the tester cannot do without the
   ``asyncssh.public_key.get_default_public_key_algs`` and ``asyncssh.packet.SSHPacket`` (not in
   asyncssh's documented API), to offer OpenSSH's default lists and read a KEXINIT.
 
+- its import: ``asyncssh.crypto`` asks ``ctypes.util.find_library`` for optional C libraries
+  (liboqs, nettle), which on Linux runs ``ldconfig -p``, then ``gcc`` and ``ld`` for a library
+  that is absent: 30-50 ms of a ``sshdeck test`` that takes a few hundred.
+  :func:`import_asyncssh` answers "absent" at once when the library is in none of the places
+  those programs would look, and asks ctypes otherwise (same answer, faster).
+
 Everything here is read-only and falls back to "unknown" where asyncssh's internals differ, so
 the tester says less rather than failing. ``tests/core/test_asyncssh_private.py`` checks each of
 these names against the installed asyncssh (and a real connection), so an upgrade that moves
@@ -31,6 +37,8 @@ one fails that test loudly instead of silently weakening a diagnosis. ``pyprojec
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +49,7 @@ __all__ = [
     "client_algorithm_lists",
     "client_config_class",
     "config_option_names",
+    "import_asyncssh",
     "load_client_config",
     "log_context",
     "server_kexinit",
@@ -73,6 +82,63 @@ CONNECTION_ATTRIBUTES = (
     "_cmp_algs",
     "_server_sig_algs",
 )
+
+
+def _linker_dirs() -> list[str]:
+    """Where ``gcc -l`` and ``ld -l`` (ctypes' fallbacks after ``ldconfig -p``) look on Linux:
+    ld's default SEARCH_DIRs and gcc's library dirs, for any machine triplet."""
+    import glob
+
+    patterns = (
+        "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/local/lib64",
+        "/lib/*-linux-gnu*", "/usr/lib/*-linux-gnu*", "/usr/local/lib/*-linux-gnu*",
+        "/usr/*-linux-gnu*/lib*", "/usr/lib/gcc/*/*", "/usr/lib/*-linux-gnu*/[0-9]*",
+    )  # fmt: skip
+    return [d for pattern in patterns for d in glob.glob(pattern)]
+
+
+def _absent_library(name: str) -> bool:
+    """True when ``ctypes.util.find_library(name)`` surely answers None on Linux: no
+    ``libNAME.`` in ``/etc/ld.so.cache`` (what ``ldconfig -p`` lists), no ``libNAME.so`` or
+    ``.a`` where the linker searches, and no ``LD_LIBRARY_PATH`` / ``LIBRARY_PATH`` adding
+    places to look."""
+    if not sys.platform.startswith("linux"):
+        return False
+    if os.environ.get("LD_LIBRARY_PATH") or os.environ.get("LIBRARY_PATH"):
+        return False
+    try:
+        with open("/etc/ld.so.cache", "rb") as cache:
+            if f"lib{name}.".encode() in cache.read():
+                return False
+    except OSError:
+        return False
+    files = (f"lib{name}.so", f"lib{name}.a")
+    return not any(os.path.exists(os.path.join(d, f)) for d in _linker_dirs() for f in files)
+
+
+def import_asyncssh() -> None:
+    """``import asyncssh``, without running programs to look for C libraries that are absent.
+
+    Call it before the first ``import asyncssh`` of a code path (then ``import asyncssh`` as
+    usual). ``ctypes.util.find_library`` is replaced only while asyncssh is being imported and
+    gives the same answers: the original is asked whenever the library may exist.
+    """
+    if "asyncssh" in sys.modules:
+        return
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        if _absent_library(name):
+            return None
+        return original(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        import asyncssh  # noqa: F401
+    finally:
+        ctypes.util.find_library = original
 
 
 def _handlers() -> dict[str, tuple[str, Callable[..., Any]]]:

@@ -184,6 +184,9 @@ def _load(
 ) -> Any:
     import getpass
 
+    from tui.core.connect.asyncssh_private import import_asyncssh
+
+    import_asyncssh()
     import asyncssh
 
     try:
