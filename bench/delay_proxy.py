@@ -68,6 +68,8 @@ def round_trips(chunks: Chunks, delay: float) -> float:
     turns = 0
     last_direction, last_start = "", -1.0
     for when, direction, _size in chunks:
+        if direction == "=":
+            continue
         if direction != last_direction:
             if last_direction == "" or when - last_start >= delay * 0.8:
                 turns += 1
@@ -81,7 +83,7 @@ class DelayProxy:
     def __init__(self, upstream_port: int, delay: float = 0.025, log: bool = False) -> None:
         self.upstream_port = upstream_port
         #: with ``log``: one list per connection of (time read, ">" to server or "<" to
-        #: client, bytes; 0 is end of file): what ``round_trips`` counts
+        #: client, bytes; 0 is end of file), after ("=", accepted): what ``round_trips`` counts
         self.connections: list[Chunks] | None = [] if log else None
         self.delay = delay
         self.port = 0
@@ -98,7 +100,7 @@ class DelayProxy:
             return
         log: Chunks | None = None
         if self.connections is not None:
-            log = []
+            log = [(asyncio.get_running_loop().time(), "=", 0)]  # accepted
             self.connections.append(log)
         try:
             await asyncio.gather(

@@ -16,6 +16,11 @@ asyncssh has no public API for these facts, and the tester cannot do without the
   (what ``get_key_type()`` answers), ``set_sig_algorithm``, and the ``sign_async`` that
   asyncssh awaits when a key pair has one, to offer a key whose private half is read only
   when the server would accept it (:mod:`tui.core.connect.key_offer`);
+- the version line: sshdeck writes ``SSH-2.0-AsyncSSH_<version>`` on the socket as soon as
+  it is connected, as ssh does, so the server's KEXINIT is on its way while the keys are read;
+  asyncssh is given the same ``client_version`` and its own write of that line (``_send``,
+  called from ``connection_made`` after the client's ``connection_made``) is dropped once
+  (:func:`version_line`, :func:`drop_version_write`);
 - the ``asyncssh`` logger's records (``[conn=N]`` prefixes, a ``packet`` attribute on packet
   dumps), re-worded as ssh's lines by :mod:`tui.core.connect.ssh_log`;
 - the module functions ``asyncssh.kex.get_kex_algs``, ``asyncssh.mac.get_mac_algs``,
@@ -49,12 +54,14 @@ __all__ = [
     "client_algorithm_lists",
     "client_config_class",
     "config_option_names",
+    "drop_version_write",
     "import_asyncssh",
     "load_client_config",
     "log_context",
     "server_kexinit",
     "server_sig_algs",
     "set_tunnel",
+    "version_line",
 ]
 
 #: keywords of asyncssh's handler table that are not options (``-o`` refuses them)
@@ -81,6 +88,8 @@ CONNECTION_ATTRIBUTES = (
     "_mac_algs",
     "_cmp_algs",
     "_server_sig_algs",
+    "_send",
+    "_client_version",
 )
 
 
@@ -217,6 +226,27 @@ def log_context(conn: Any) -> str | None:
     """The ``conn=N`` context asyncssh prefixes this connection's log lines with."""
     context = getattr(getattr(conn, "logger", None), "_context", None)
     return str(context) if context is not None else None
+
+
+def version_line() -> tuple[str, bytes]:
+    """asyncssh's own client version (``client_version``) and the line it sends for it."""
+    import asyncssh
+
+    version = f"AsyncSSH_{asyncssh.__version__}"
+    return version, f"SSH-2.0-{version}\r\n".encode("ascii")
+
+
+def drop_version_write(conn: Any, line: bytes) -> None:
+    """``line`` went on the socket already: drop asyncssh's write of it (its first write),
+    while asyncssh still records its version for the key exchange hash."""
+    send = conn._send
+
+    def first_send(data: bytes) -> None:
+        del conn._send  # back to the class's method for every later write
+        if data != line:  # not the version line after all: nothing is lost
+            send(data)
+
+    conn._send = first_send
 
 
 def set_tunnel(conn: Any, tunnel: Any) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.connect import known_hosts as kh
+from tui.core.connect.asyncssh_private import version_line
 from tui.core.connect.auth_client import make_client, server_sig_algs
 from tui.core.connect.host_key_check import host_key_algs
 from tui.core.connect.options import (
@@ -135,6 +136,9 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
     trace.add_secret(options.password)
     trace.add_secret(options.passphrase)
     with ConfigFiles(options) as files:
+        for path in files.shown:  # said as ssh says it: before the file is parsed
+            if Path(path).is_file():
+                trace.debug(1, f"Reading configuration data {visible(str(path))}")
         resolved = resolve_with(options, files)
         return await _open(options, trace, resolved, files, events is not None)
 
@@ -146,17 +150,16 @@ async def _open(
 
     host, port = resolved.host, resolved.port
     trace.user, trace.host, trace.port = resolved.user, host, port
-    for path in resolved.config_paths:
-        if Path(path).is_file():
-            trace.debug(1, f"Reading configuration data {visible(str(path))}")
     for text in options.ssh_options:
         trace.debug(2, f"command-line option: {text.strip()}")
     loop = asyncio.get_running_loop()
     client: Any = None
     jumps: list[Any] = []
+    sock: socket.socket | None = None
     relay = LogRelay(trace, options.debug_level) if log else None
     try:
         async with asyncio.timeout(options.timeout) as deadline:
+            infos: list[Any] = []
             if not resolved.proxied:
                 trace.begin("resolve")
                 infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -168,6 +171,14 @@ async def _open(
                 jumps = await _open_jumps(options, trace, resolved.proxy_jump)
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
             trace.begin("connect")
+            if resolved.plain_tcp and infos:
+                # like ssh: connect first, then read the keys while the server's version and
+                # KEXINIT are on their way (asyncssh takes the connected socket; no 2nd lookup)
+                sock = await _tcp_connect(loop, infos)
+                trace.end("connect", True)
+                trace.debug(1, "Connection established.")
+                client_version, version_sent = version_line()
+                await loop.sock_sendall(sock, version_sent)
             from tui.core.connect import identities as ids
 
             explicit = [p.expanduser() for p in options.identities] + resolved.identity_files
@@ -209,6 +220,9 @@ async def _open(
                 None if batch else options.password,
                 ask_pw if options.ask_password and not batch else None,
             )
+            client.connected = sock is not None  # the connect stage is said already
+            if sock is not None:
+                client.version_sent = version_sent
             check_name = resolved.host_key_alias or host
             client.check = (
                 resolved.known_hosts,
@@ -234,6 +248,9 @@ async def _open(
             }  # fmt: skip
             if jumps:
                 kwargs["tunnel"] = jumps[-1]
+            if sock is not None:
+                kwargs["client_version"] = client_version
+                kwargs["sock"], sock = sock, None  # asyncssh owns (and closes) it from here
             if relay is not None:
                 relay.install()
             conn = await asyncssh.connect(options.target.host, **kwargs)
@@ -243,10 +260,10 @@ async def _open(
                 set_tunnel(conn, jumps[-1])  # closing the login closes the jump host too
             return conn
     except asyncio.CancelledError:
-        _abort(client, jumps)
+        _abort(client, jumps, sock)
         raise
     except ConnectionFailed:
-        _abort(client, jumps)
+        _abort(client, jumps, sock)
         raise
     except BaseException as exc:
         if client is not None and client.conn is not None:
@@ -255,7 +272,7 @@ async def _open(
             lists = read_lists(client.conn)
             if lists is not None:
                 trace.server_algs, trace.client_algs = lists
-        _abort(client, jumps)
+        _abort(client, jumps, sock)
         if isinstance(exc, ValueError) and (client is None or client.conn is None):
             raise InvalidArgument(
                 f"An ssh option is not valid ({exc}); fix it in -o or the ssh config."
@@ -268,11 +285,35 @@ async def _open(
             relay.remove()
 
 
-def _abort(client: Any, jumps: list[Any]) -> None:
+def _abort(client: Any, jumps: list[Any], sock: socket.socket | None = None) -> None:
+    if sock is not None:  # connected, not yet handed to asyncssh
+        sock.close()
     if client is not None and client.conn is not None:
         client.conn.abort()
     for jump in reversed(jumps):
         jump.abort()
+
+
+async def _tcp_connect(loop: asyncio.AbstractEventLoop, infos: list[Any]) -> socket.socket:
+    """Connect to the first address that answers, in getaddrinfo's order, raising what
+    ``loop.create_connection`` (asyncssh's way) raises when none does."""
+    errors: list[OSError] = []
+    for family, kind, proto, _name, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    if len(errors) == 1 or all(str(e) == str(errors[0]) for e in errors):
+        raise errors[0]
+    raise OSError(f"Multiple exceptions: {', '.join(str(e) for e in errors)}")
 
 
 def _supported_kex() -> list[str]:
