@@ -160,25 +160,42 @@ async def _open(
     try:
         async with asyncio.timeout(options.timeout) as deadline:
             infos: list[Any] = []
+            early = None
+            if resolved.plain_tcp:  # begun while Python imported (sshdeck test)?
+                from tui.core.connect import early as begun
+
+                early = begun.take(host, port, version_line()[1])
             if not resolved.proxied:
-                trace.begin("resolve")
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                trace.begin("resolve", at=early.resolve_began if early is not None else None)
+                if early is not None:
+                    await begun.wait(early.resolved)
+                    if early.infos is None:
+                        raise early.error or OSError("the name lookup failed")
+                    infos = list(early.infos)
+                else:
+                    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 trace.address = str(infos[0][4][0])
-                trace.end("resolve", True, trace.address)
+                trace.end("resolve", True, trace.address, early.connect_began if early else None)
             else:  # the jump host resolves the name; every stage is still listed
                 trace.end("resolve", True, "ProxyJump")
             if resolved.proxy_jump:
                 jumps = await _open_jumps(options, trace, resolved.proxy_jump)
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
-            trace.begin("connect")
+            trace.begin("connect", at=early.connect_began if early is not None else None)
             if resolved.plain_tcp and infos:
                 # like ssh: connect first, then read the keys while the server's version and
                 # KEXINIT are on their way (asyncssh takes the connected socket; no 2nd lookup)
-                sock = await _tcp_connect(loop, infos)
-                trace.end("connect", True)
-                trace.debug(1, "Connection established.")
                 client_version, version_sent = version_line()
-                await loop.sock_sendall(sock, version_sent)
+                if early is not None:
+                    await begun.wait(early.done)
+                    if early.sock is None:
+                        raise early.error or OSError("the connection failed")
+                    sock, early.sock = early.sock, None
+                else:
+                    sock = await _tcp_connect(loop, infos)
+                    await loop.sock_sendall(sock, version_sent)
+                trace.end("connect", True, "", early.connected_at if early else None)
+                trace.debug(1, "Connection established.")
             from tui.core.connect import identities as ids
 
             explicit = [p.expanduser() for p in options.identities] + resolved.identity_files
