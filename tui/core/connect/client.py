@@ -156,11 +156,11 @@ async def _open(
     client: Any = None
     jumps: list[Any] = []
     sock: socket.socket | None = None
+    early: Any = None
     relay = LogRelay(trace, options.debug_level) if log else None
     try:
         async with asyncio.timeout(options.timeout) as deadline:
             infos: list[Any] = []
-            early = None
             if resolved.plain_tcp:  # begun while Python imported (sshdeck test)?
                 from tui.core.connect import early as begun
 
@@ -182,20 +182,6 @@ async def _open(
                 jumps = await _open_jumps(options, trace, resolved.proxy_jump)
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
             trace.begin("connect", at=early.connect_began if early is not None else None)
-            if resolved.plain_tcp and infos:
-                # like ssh: connect first, then read the keys while the server's version and
-                # KEXINIT are on their way (asyncssh takes the connected socket; no 2nd lookup)
-                client_version, version_sent = version_line()
-                if early is not None:
-                    await begun.wait(early.done)
-                    if early.sock is None:
-                        raise early.error or OSError("the connection failed")
-                    sock, early.sock = early.sock, None
-                else:
-                    sock = await _tcp_connect(loop, infos)
-                    await loop.sock_sendall(sock, version_sent)
-                trace.end("connect", True, "", early.connected_at if early else None)
-                trace.debug(1, "Connection established.")
             from tui.core.connect import identities as ids
 
             explicit = [p.expanduser() for p in options.identities] + resolved.identity_files
@@ -210,6 +196,22 @@ async def _open(
                 login_user=resolved.user,
                 accepted_algorithms=resolved.pubkey_algorithms,
             )
+
+            if resolved.plain_tcp and infos:
+                # asyncssh takes the connected socket (no second lookup); the version line
+                # goes at once, so the server's KEXINIT is on its way while asyncssh starts.
+                # The keys were read first, so the transcript keeps its order.
+                client_version, version_sent = version_line()
+                if early is not None:
+                    await begun.wait(early.done)
+                    if early.sock is None:
+                        raise early.error or OSError("the connection failed")
+                    sock, early.sock = early.sock, None
+                else:
+                    sock = await _tcp_connect(loop, infos)
+                    await loop.sock_sendall(sock, version_sent)
+                trace.end("connect", True, "", early.connected_at if early else None)
+                trace.debug(1, "Connection established.")
 
             async def ask(path: Path, sha256: str) -> str | None:
                 deadline.reschedule(None)  # a person typing is not the network timing out
@@ -277,10 +279,10 @@ async def _open(
                 set_tunnel(conn, jumps[-1])  # closing the login closes the jump host too
             return conn
     except asyncio.CancelledError:
-        _abort(client, jumps, sock)
+        _abort(client, jumps, sock, early)
         raise
     except ConnectionFailed:
-        _abort(client, jumps, sock)
+        _abort(client, jumps, sock, early)
         raise
     except BaseException as exc:
         if client is not None and client.conn is not None:
@@ -289,7 +291,7 @@ async def _open(
             lists = read_lists(client.conn)
             if lists is not None:
                 trace.server_algs, trace.client_algs = lists
-        _abort(client, jumps, sock)
+        _abort(client, jumps, sock, early)
         if isinstance(exc, ValueError) and (client is None or client.conn is None):
             raise InvalidArgument(
                 f"An ssh option is not valid ({exc}); fix it in -o or the ssh config."
@@ -302,9 +304,14 @@ async def _open(
             relay.remove()
 
 
-def _abort(client: Any, jumps: list[Any], sock: socket.socket | None = None) -> None:
+def _abort(
+    client: Any, jumps: list[Any], sock: socket.socket | None = None, early: Any = None
+) -> None:
     if sock is not None:  # connected, not yet handed to asyncssh
         sock.close()
+    if early is not None:  # begun early and given up (a timeout): closed, now or when done
+        early.taken = False
+        early.close()
     if client is not None and client.conn is not None:
         client.conn.abort()
     for jump in reversed(jumps):
