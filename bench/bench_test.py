@@ -9,8 +9,15 @@
    the sink; and for the CLI, from starting ``sshdeck test -v`` to its first stderr line.
    Target: 100 ms.
 
-Starts its own sshd (tests/fixtures/sshd.py) and a throwaway user; loopback only. Run as root
-from the repository: ``.venv/bin/python -m bench.bench_test``.
+3. Round trips: one more login of each through the proxy, its chunks logged; every turn of
+   the conversation that had to wait for the other side counts half a round trip
+   (``delay_proxy.round_trips``).
+
+This repository's ``tui`` is measured (``PYTHONPATH``), with its bytecode cached in a temporary
+``PYTHONPYCACHEPREFIX`` as an installed copy has it (``PYTHONDONTWRITEBYTECODE`` would make every
+run compile sshdeck's modules again). Starts its own sshd (tests/fixtures/sshd.py) and a
+throwaway user; loopback only. Run as root from the repository:
+``.venv/bin/python -m bench.bench_test``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import sshdeck_command  # noqa: E402
-from bench.delay_proxy import DelayProxy  # noqa: E402
+from bench.delay_proxy import DelayProxy, round_trips  # noqa: E402
 from tests.fixtures.sshd import _start_sshd  # noqa: E402
 
 ROUNDS = 7
@@ -104,7 +111,13 @@ def main() -> None:
         (user_ssh / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
         subprocess.run(["chown", "-R", f"{name}:{name}", str(user_ssh)], check=True)
         known = ssh_dir / "known_hosts"
-        env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"} | {"HOME": str(home)}
+        repo = str(Path(__file__).resolve().parent.parent)
+        drop = ("SSH_AUTH_SOCK", "PYTHONDONTWRITEBYTECODE")
+        env = {k: v for k, v in os.environ.items() if k not in drop} | {
+            "HOME": str(home),
+            "PYTHONPATH": repo,
+            "PYTHONPYCACHEPREFIX": str(base / "pycache"),
+        }
         target = f"{name}@127.0.0.1"
 
         def commands(port: int) -> tuple[list[str], list[str]]:
@@ -114,7 +127,7 @@ def main() -> None:
                       "true"]  # fmt: skip
             return ours, theirs
 
-        with DelayProxy(server.port, ONE_WAY_DELAY) as proxy:
+        with DelayProxy(server.port, ONE_WAY_DELAY, log=True) as proxy:
             line = server.known_hosts_line()
             known.write_text(
                 line + "\n" + line.replace(f":{server.port} ", f":{proxy.port} ") + "\n"
@@ -123,6 +136,14 @@ def main() -> None:
             delayed = compare("loopback+50msRTT", *commands(proxy.port), env)
             print(f"ratio targets: loopback {direct:.2f}x (<= 1.5x), 50 ms RTT {delayed:.2f}x"
                   " (<= 1.2x)")  # fmt: skip
+            counts = []
+            assert proxy.connections is not None
+            for args in commands(proxy.port):
+                timed(args, env)
+                counts.append(round_trips(proxy.connections[-1], ONE_WAY_DELAY))
+            print(
+                f"round trips through the proxy: sshdeck test {counts[0]:.1f}, ssh {counts[1]:.1f}"
+            )
 
         startup = statistics.median(
             timed([*sshdeck_command(), "test", "--help"], env) for _ in range(ROUNDS)
@@ -130,10 +151,9 @@ def main() -> None:
         print(f"of which process start and imports (sshdeck test --help): {startup * 1000:.1f} ms")
 
         probe = [sys.executable, "-c", FIRST_LINE, target, str(server.port), str(key)]
-        repo = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         firsts = []
         for _ in range(ROUNDS):
-            out = subprocess.run(probe, capture_output=True, text=True, env=env | repo, timeout=60)
+            out = subprocess.run(probe, capture_output=True, text=True, env=env, timeout=60)
             any_line, v_line, imports, outcome = out.stdout.split()
             if outcome != "ok":
                 raise SystemExit(f"probe failed: {out.stdout} {out.stderr}")

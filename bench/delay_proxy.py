@@ -14,11 +14,21 @@ from __future__ import annotations
 import asyncio
 import threading
 from types import TracebackType
+from typing import TypeAlias
 
 LOOPBACK = "127.0.0.1"
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+Chunks: TypeAlias = list[tuple[float, str, int]]
+
+
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    delay: float,
+    log: Chunks | None = None,
+    direction: str = "",
+) -> None:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
@@ -39,6 +49,8 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
     try:
         while True:
             data = await reader.read(65536)
+            if log is not None:
+                log.append((loop.time(), direction, len(data)))
             queue.put_nowait((loop.time() + delay, data))
             if not data:
                 break
@@ -47,11 +59,32 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
         sender.cancel()
 
 
+def round_trips(chunks: Chunks, delay: float) -> float:
+    """Round trips one connection spent waiting on the network, counted from its chunks.
+
+    A turn is a run of chunks in one direction; a turn that begins later than ``delay`` after
+    the previous turn began waited for the other side, so every such turn counts half a round
+    trip (the TCP handshake, one more, happens before the proxy sees anything)."""
+    turns = 0
+    last_direction, last_start = "", -1.0
+    for when, direction, _size in chunks:
+        if direction == "=":
+            continue
+        if direction != last_direction:
+            if last_direction == "" or when - last_start >= delay * 0.8:
+                turns += 1
+            last_direction, last_start = direction, when
+    return 1 + turns / 2
+
+
 class DelayProxy:
     """Runs its own event loop in a thread; ``port`` is where clients connect."""
 
-    def __init__(self, upstream_port: int, delay: float = 0.025) -> None:
+    def __init__(self, upstream_port: int, delay: float = 0.025, log: bool = False) -> None:
         self.upstream_port = upstream_port
+        #: with ``log``: one list per connection of (time read, ">" to server or "<" to
+        #: client, bytes; 0 is end of file), after ("=", accepted): what ``round_trips`` counts
+        self.connections: list[Chunks] | None = [] if log else None
         self.delay = delay
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -65,9 +98,14 @@ class DelayProxy:
         except OSError:
             writer.close()
             return
+        log: Chunks | None = None
+        if self.connections is not None:
+            log = [(asyncio.get_running_loop().time(), "=", 0)]  # accepted
+            self.connections.append(log)
         try:
             await asyncio.gather(
-                _pump(reader, up_writer, self.delay), _pump(up_reader, writer, self.delay)
+                _pump(reader, up_writer, self.delay, log, ">"),
+                _pump(up_reader, writer, self.delay, log, "<"),
             )
         except asyncio.CancelledError:
             pass  # the proxy is stopping

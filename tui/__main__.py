@@ -25,8 +25,12 @@ COMMAND_MODULES = (
     "tui.cli.copy_id",
 )
 
+#: a command line starting with one of these builds only that command's parser: ``sshdeck
+#: test`` (whose start-up counts in the tester's speed targets) imports no other family
+ONLY_MODULE = {"test": "tui.cli.test"}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sshdeck",
         description="SSH keys from generation to login. Without a command, opens the app.",
@@ -40,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="key directory the app opens (default ~/.ssh)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -59,7 +63,8 @@ def run_app(directory: Path | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(ONLY_MODULE.get(words[0]) if words else None)
     args = parser.parse_args(argv)
     try:
         if args.command is None:

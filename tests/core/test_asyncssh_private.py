@@ -92,3 +92,45 @@ def test_a_real_connection_has_what_we_read(
             assert callable(conn.set_tunnel)
 
     asyncio.run(look())
+
+
+IMPORT_FACTS = """
+import sys, ctypes.util
+original = ctypes.util.find_library
+if sys.argv[1] == "fast":
+    from tui.core.connect.asyncssh_private import import_asyncssh
+    import_asyncssh()
+import asyncssh.crypto.pq as pq, asyncssh.crypto.umac as umac
+from asyncssh.kex import get_kex_algs
+from asyncssh.mac import get_mac_algs
+assert ctypes.util.find_library is original
+print(pq.mlkem_available, pq.sntrup_available, pq._oqs_lib, umac._nettle_lib,
+      b",".join(get_kex_algs()), b",".join(get_mac_algs()))
+"""
+
+
+def test_the_quick_import_of_asyncssh_finds_the_same_libraries_and_algorithms() -> None:
+    """import_asyncssh skips running ldconfig/gcc/ld for absent C libraries: asyncssh must end
+    up with exactly the algorithms a plain import gives (a fresh interpreter each)."""
+    import subprocess
+    import sys
+
+    facts = [
+        subprocess.run(
+            [sys.executable, "-c", IMPORT_FACTS, how], capture_output=True, text=True, timeout=60
+        )
+        for how in ("plain", "fast")
+    ]
+    for done in facts:
+        assert done.returncode == 0, done.stderr
+    assert facts[0].stdout == facts[1].stdout and facts[0].stdout.strip()
+
+
+def test_a_library_is_called_absent_only_when_ctypes_finds_none() -> None:
+    import ctypes.util
+
+    for name in ("c", "ssl", "crypto", "z", "nettle", "oqs", "sshdeck-no-such-library"):
+        if private._absent_library(name):
+            assert ctypes.util.find_library(name) is None, name
+    assert not private._absent_library("c")
+    assert private._absent_library("sshdeck-no-such-library")

@@ -45,8 +45,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def request_from_args(args: argparse.Namespace) -> InspectRequest | None:
     """The InspectRequest the options ask for, or None; raises InvalidArgument on bad input."""
-    from tui.core.connect.inspect_server import InspectRequest
-
     password_wanted = getattr(args, "inspect_with_password", False)
     key = getattr(args, "inspect_with", None)
     user = getattr(args, "inspect_user", None)
@@ -69,6 +67,8 @@ def request_from_args(args: argparse.Namespace) -> InspectRequest | None:
             if not line:
                 raise InvalidArgument("--inspect-with-password found no line on standard input.")
             password = line.rstrip("\r\n")
+    from tui.core.connect.inspect_server import InspectRequest  # only when inspecting
+
     return InspectRequest(password=password, key=key.expanduser() if key else None, user=user)
 
 

@@ -16,11 +16,22 @@ asyncssh has no public API for these facts, and the tester cannot do without the
   (what ``get_key_type()`` answers), ``set_sig_algorithm``, and the ``sign_async`` that
   asyncssh awaits when a key pair has one, to offer a key whose private half is read only
   when the server would accept it (:mod:`tui.core.connect.key_offer`);
+- the version line: sshdeck writes ``SSH-2.0-AsyncSSH_<version>`` on the socket as soon as
+  it is connected, as ssh does, so the server's KEXINIT is on its way while the keys are read;
+  asyncssh is given the same ``client_version`` and its own write of that line (``_send``,
+  called from ``connection_made`` after the client's ``connection_made``) is dropped once
+  (:func:`version_line`, :func:`drop_version_write`);
 - the ``asyncssh`` logger's records (``[conn=N]`` prefixes, a ``packet`` attribute on packet
   dumps), re-worded as ssh's lines by :mod:`tui.core.connect.ssh_log`;
 - the module functions ``asyncssh.kex.get_kex_algs``, ``asyncssh.mac.get_mac_algs``,
   ``asyncssh.public_key.get_default_public_key_algs`` and ``asyncssh.packet.SSHPacket`` (not in
   asyncssh's documented API), to offer OpenSSH's default lists and read a KEXINIT.
+
+- its import: ``asyncssh.crypto`` asks ``ctypes.util.find_library`` for optional C libraries
+  (liboqs, nettle), which on Linux runs ``ldconfig -p``, then ``gcc`` and ``ld`` for a library
+  that is absent: 30-50 ms of a ``sshdeck test`` that takes a few hundred.
+  :func:`import_asyncssh` answers "absent" at once when the library is in none of the places
+  those programs would look, and asks ctypes otherwise (same answer, faster).
 
 Everything here is read-only and falls back to "unknown" where asyncssh's internals differ, so
 the tester says less rather than failing. ``tests/core/test_asyncssh_private.py`` checks each of
@@ -31,6 +42,8 @@ one fails that test loudly instead of silently weakening a diagnosis. ``pyprojec
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,11 +54,14 @@ __all__ = [
     "client_algorithm_lists",
     "client_config_class",
     "config_option_names",
+    "drop_version_write",
+    "import_asyncssh",
     "load_client_config",
     "log_context",
     "server_kexinit",
     "server_sig_algs",
     "set_tunnel",
+    "version_line",
 ]
 
 #: keywords of asyncssh's handler table that are not options (``-o`` refuses them)
@@ -72,7 +88,66 @@ CONNECTION_ATTRIBUTES = (
     "_mac_algs",
     "_cmp_algs",
     "_server_sig_algs",
+    "_send",
+    "_client_version",
 )
+
+
+def _linker_dirs() -> list[str]:
+    """Where ``gcc -l`` and ``ld -l`` (ctypes' fallbacks after ``ldconfig -p``) look on Linux:
+    ld's default SEARCH_DIRs and gcc's library dirs, for any machine triplet."""
+    import glob
+
+    patterns = (
+        "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/local/lib64",
+        "/lib/*-linux-gnu*", "/usr/lib/*-linux-gnu*", "/usr/local/lib/*-linux-gnu*",
+        "/usr/*-linux-gnu*/lib*", "/usr/lib/gcc/*/*", "/usr/lib/*-linux-gnu*/[0-9]*",
+    )  # fmt: skip
+    return [d for pattern in patterns for d in glob.glob(pattern)]
+
+
+def _absent_library(name: str) -> bool:
+    """True when ``ctypes.util.find_library(name)`` surely answers None on Linux: no
+    ``libNAME.`` in ``/etc/ld.so.cache`` (what ``ldconfig -p`` lists), no ``libNAME.so`` or
+    ``.a`` where the linker searches, and no ``LD_LIBRARY_PATH`` / ``LIBRARY_PATH`` adding
+    places to look."""
+    if not sys.platform.startswith("linux"):
+        return False
+    if os.environ.get("LD_LIBRARY_PATH") or os.environ.get("LIBRARY_PATH"):
+        return False
+    try:
+        with open("/etc/ld.so.cache", "rb") as cache:
+            if f"lib{name}.".encode() in cache.read():
+                return False
+    except OSError:
+        return False
+    files = (f"lib{name}.so", f"lib{name}.a")
+    return not any(os.path.exists(os.path.join(d, f)) for d in _linker_dirs() for f in files)
+
+
+def import_asyncssh() -> None:
+    """``import asyncssh``, without running programs to look for C libraries that are absent.
+
+    Call it before the first ``import asyncssh`` of a code path (then ``import asyncssh`` as
+    usual). ``ctypes.util.find_library`` is replaced only while asyncssh is being imported and
+    gives the same answers: the original is asked whenever the library may exist.
+    """
+    if "asyncssh" in sys.modules:
+        return
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        if _absent_library(name):
+            return None
+        return original(name)
+
+    ctypes.util.find_library = find_library
+    try:
+        import asyncssh  # noqa: F401
+    finally:
+        ctypes.util.find_library = original
 
 
 def _handlers() -> dict[str, tuple[str, Callable[..., Any]]]:
@@ -151,6 +226,27 @@ def log_context(conn: Any) -> str | None:
     """The ``conn=N`` context asyncssh prefixes this connection's log lines with."""
     context = getattr(getattr(conn, "logger", None), "_context", None)
     return str(context) if context is not None else None
+
+
+def version_line() -> tuple[str, bytes]:
+    """asyncssh's own client version (``client_version``) and the line it sends for it."""
+    import asyncssh
+
+    version = f"AsyncSSH_{asyncssh.__version__}"
+    return version, f"SSH-2.0-{version}\r\n".encode("ascii")
+
+
+def drop_version_write(conn: Any, line: bytes) -> None:
+    """``line`` went on the socket already: drop asyncssh's write of it (its first write),
+    while asyncssh still records its version for the key exchange hash."""
+    send = conn._send
+
+    def first_send(data: bytes) -> None:
+        del conn._send  # back to the class's method for every later write
+        if data != line:  # not the version line after all: nothing is lost
+            send(data)
+
+    conn._send = first_send
 
 
 def set_tunnel(conn: Any, tunnel: Any) -> None:

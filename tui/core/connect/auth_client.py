@@ -38,6 +38,8 @@ def make_client(
             self.trace, self.offer, self.passphrase, self.ask = trace, offer, passphrase, ask
             self.conn: Any = None
             self.check: Any = None
+            self.connected = False  # the caller connected the socket and said so
+            self.version_sent: bytes | None = None  # ... and wrote this version line on it
             self.current: OfferedKey | None = None
             self.began = time.monotonic()
             self.first_key = True
@@ -47,8 +49,13 @@ def make_client(
 
         def connection_made(self, conn: Any) -> None:
             self.conn = conn
-            self.trace.end("connect", True)
-            self.trace.debug(1, "Connection established.")
+            if self.version_sent is not None:
+                from tui.core.connect.asyncssh_private import drop_version_write
+
+                drop_version_write(conn, self.version_sent)
+            if not self.connected:
+                self.trace.end("connect", True)
+                self.trace.debug(1, "Connection established.")
             self.trace.begin("protocol version")
             if relay is not None:
                 relay.bind(conn)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.connect import known_hosts as kh
+from tui.core.connect.asyncssh_private import version_line
 from tui.core.connect.auth_client import make_client, server_sig_algs
 from tui.core.connect.host_key_check import host_key_algs
 from tui.core.connect.options import (
@@ -135,6 +136,9 @@ async def open_connection(options: ConnectOptions, events: Any = None) -> Any:
     trace.add_secret(options.password)
     trace.add_secret(options.passphrase)
     with ConfigFiles(options) as files:
+        for path in files.shown:  # said as ssh says it: before the file is parsed
+            if Path(path).is_file():
+                trace.debug(1, f"Reading configuration data {visible(str(path))}")
         resolved = resolve_with(options, files)
         return await _open(options, trace, resolved, files, events is not None)
 
@@ -146,28 +150,38 @@ async def _open(
 
     host, port = resolved.host, resolved.port
     trace.user, trace.host, trace.port = resolved.user, host, port
-    for path in resolved.config_paths:
-        if Path(path).is_file():
-            trace.debug(1, f"Reading configuration data {visible(str(path))}")
     for text in options.ssh_options:
         trace.debug(2, f"command-line option: {text.strip()}")
     loop = asyncio.get_running_loop()
     client: Any = None
     jumps: list[Any] = []
+    sock: socket.socket | None = None
+    early: Any = None
     relay = LogRelay(trace, options.debug_level) if log else None
     try:
         async with asyncio.timeout(options.timeout) as deadline:
+            infos: list[Any] = []
+            if resolved.plain_tcp:  # begun while Python imported (sshdeck test)?
+                from tui.core.connect import early as begun
+
+                early = begun.take(host, port, version_line()[1])
             if not resolved.proxied:
-                trace.begin("resolve")
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                trace.begin("resolve", at=early.resolve_began if early is not None else None)
+                if early is not None:
+                    await begun.wait(early.resolved)
+                    if early.infos is None:
+                        raise early.error or OSError("the name lookup failed")
+                    infos = list(early.infos)
+                else:
+                    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
                 trace.address = str(infos[0][4][0])
-                trace.end("resolve", True, trace.address)
+                trace.end("resolve", True, trace.address, early.connect_began if early else None)
             else:  # the jump host resolves the name; every stage is still listed
                 trace.end("resolve", True, "ProxyJump")
             if resolved.proxy_jump:
                 jumps = await _open_jumps(options, trace, resolved.proxy_jump)
             trace.debug(1, f"Connecting to {host} [{trace.address or host}] port {port}.")
-            trace.begin("connect")
+            trace.begin("connect", at=early.connect_began if early is not None else None)
             from tui.core.connect import identities as ids
 
             explicit = [p.expanduser() for p in options.identities] + resolved.identity_files
@@ -182,6 +196,22 @@ async def _open(
                 login_user=resolved.user,
                 accepted_algorithms=resolved.pubkey_algorithms,
             )
+
+            if resolved.plain_tcp and infos:
+                # asyncssh takes the connected socket (no second lookup); the version line
+                # goes at once, so the server's KEXINIT is on its way while asyncssh starts.
+                # The keys were read first, so the transcript keeps its order.
+                client_version, version_sent = version_line()
+                if early is not None:
+                    await begun.wait(early.done)
+                    if early.sock is None:
+                        raise early.error or OSError("the connection failed")
+                    sock, early.sock = early.sock, None
+                else:
+                    sock = await _tcp_connect(loop, infos)
+                    await loop.sock_sendall(sock, version_sent)
+                trace.end("connect", True, "", early.connected_at if early else None)
+                trace.debug(1, "Connection established.")
 
             async def ask(path: Path, sha256: str) -> str | None:
                 deadline.reschedule(None)  # a person typing is not the network timing out
@@ -209,6 +239,9 @@ async def _open(
                 None if batch else options.password,
                 ask_pw if options.ask_password and not batch else None,
             )
+            client.connected = sock is not None  # the connect stage is said already
+            if sock is not None:
+                client.version_sent = version_sent
             check_name = resolved.host_key_alias or host
             client.check = (
                 resolved.known_hosts,
@@ -234,6 +267,9 @@ async def _open(
             }  # fmt: skip
             if jumps:
                 kwargs["tunnel"] = jumps[-1]
+            if sock is not None:
+                kwargs["client_version"] = client_version
+                kwargs["sock"], sock = sock, None  # asyncssh owns (and closes) it from here
             if relay is not None:
                 relay.install()
             conn = await asyncssh.connect(options.target.host, **kwargs)
@@ -243,10 +279,10 @@ async def _open(
                 set_tunnel(conn, jumps[-1])  # closing the login closes the jump host too
             return conn
     except asyncio.CancelledError:
-        _abort(client, jumps)
+        _abort(client, jumps, sock, early)
         raise
     except ConnectionFailed:
-        _abort(client, jumps)
+        _abort(client, jumps, sock, early)
         raise
     except BaseException as exc:
         if client is not None and client.conn is not None:
@@ -255,7 +291,7 @@ async def _open(
             lists = read_lists(client.conn)
             if lists is not None:
                 trace.server_algs, trace.client_algs = lists
-        _abort(client, jumps)
+        _abort(client, jumps, sock, early)
         if isinstance(exc, ValueError) and (client is None or client.conn is None):
             raise InvalidArgument(
                 f"An ssh option is not valid ({exc}); fix it in -o or the ssh config."
@@ -268,11 +304,40 @@ async def _open(
             relay.remove()
 
 
-def _abort(client: Any, jumps: list[Any]) -> None:
+def _abort(
+    client: Any, jumps: list[Any], sock: socket.socket | None = None, early: Any = None
+) -> None:
+    if sock is not None:  # connected, not yet handed to asyncssh
+        sock.close()
+    if early is not None:  # begun early and given up (a timeout): closed, now or when done
+        early.taken = False
+        early.close()
     if client is not None and client.conn is not None:
         client.conn.abort()
     for jump in reversed(jumps):
         jump.abort()
+
+
+async def _tcp_connect(loop: asyncio.AbstractEventLoop, infos: list[Any]) -> socket.socket:
+    """Connect to the first address that answers, in getaddrinfo's order, raising what
+    ``loop.create_connection`` (asyncssh's way) raises when none does."""
+    errors: list[OSError] = []
+    for family, kind, proto, _name, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    if len(errors) == 1 or all(str(e) == str(errors[0]) for e in errors):
+        raise errors[0]
+    raise OSError(f"Multiple exceptions: {', '.join(str(e) for e in errors)}")
 
 
 def _supported_kex() -> list[str]:

@@ -18,13 +18,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.connect.client import ConnectOptions
 from tui.core.connect.engine import ENGINE_NAMES, Engine, EngineName, ProbeEvent, ProbeOptions, Sink
-from tui.core.connect.inspect_server import InspectRequest
 from tui.core.connect.result import ProbeResult
 from tui.core.connect.trace import TranscriptLine
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:  # the inspection is imported when asked for: not on every test's path
+    from tui.core.connect.inspect_server import InspectRequest
 
 __all__ = ["ENGINE_NAMES", "Engine", "ProbeEvent", "ProbeOptions", "ProbeResult", "ProbeService"]
 

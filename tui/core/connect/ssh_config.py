@@ -67,6 +67,9 @@ class Resolved:
     pubkey_algorithms: str | None = None  # PubkeyAcceptedAlgorithms, as written
     host_key_alias: str | None = None
     batch_mode: bool = False  # BatchMode yes: never ask, no password or keyboard-interactive
+    #: no option changes how the TCP connection is made (AddressFamily, BindAddress,
+    #: CanonicalizeHostname, a proxy): sshdeck may open it itself, first, as ssh does
+    plain_tcp: bool = False
 
 
 #: read after ~/.ssh/config, as ssh does (``-F`` replaces both)
@@ -184,6 +187,9 @@ def _load(
 ) -> Any:
     import getpass
 
+    from tui.core.connect.asyncssh_private import import_asyncssh
+
+    import_asyncssh()
     import asyncssh
 
     try:
@@ -274,4 +280,12 @@ def resolve_with(options: ConnectOptions, files: ConfigFiles) -> Resolved:
         pubkey_algorithms=text("PubkeyAcceptedAlgorithms"),
         host_key_alias=text("HostKeyAlias"),
         batch_mode=bool(config.get("BatchMode", False)),
+        plain_tcp=not (
+            jump_text
+            or config.get("ProxyCommand")
+            or config.get("AddressFamily")
+            or config.get("BindAddress")
+            or str(config.get("CanonicalizeHostname", "") or "").lower() not in ("", "no", "false")
+            or getattr(config, "has_match_final", lambda: False)()  # asyncssh reloads it
+        ),
     )

@@ -182,19 +182,22 @@ class Trace:
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
 
-    def begin(self, name: str, detail: str = "") -> None:
+    def begin(self, name: str, detail: str = "", at: float | None = None) -> None:
+        """Start a stage now, or at ``at`` (``time.monotonic()``) when it began earlier."""
         if name in self._stage_started:
             return
-        self._stage_started[name] = time.monotonic()
+        self._stage_started[name] = time.monotonic() if at is None else at
         if self.sink is not None:
             self.sink(StageEvent(name, None, 0, detail))
 
-    def end(self, name: str, ok: bool, detail: str = "") -> None:
-        """End a stage (starting it now if it never started); each stage ends once."""
+    def end(self, name: str, ok: bool, detail: str = "", at: float | None = None) -> None:
+        """End a stage now, or at ``at`` (starting it then if it never started); each stage
+        ends once."""
         if any(stage.name == name for stage in self.stages):
             return
-        began = self._stage_started.setdefault(name, time.monotonic())
-        event = StageEvent(name, ok, int((time.monotonic() - began) * 1000), detail)
+        now = time.monotonic() if at is None else at
+        began = self._stage_started.setdefault(name, now)
+        event = StageEvent(name, ok, int(max(0.0, now - began) * 1000), detail)
         self.stages.append(event)
         if self.sink is not None:
             self.sink(event)
