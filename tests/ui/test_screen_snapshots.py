@@ -150,6 +150,9 @@ def test_snapshot_upload_stratos_logged_out(
 
     async def ready(pilot: Pilot[Any]) -> None:
         await settle(pilot)
+        # the field takes the focus once the panel knows nobody is logged in
+        await wait_for(pilot, lambda: getattr(pilot.app.focused, "id", None) == "stratos-api-key")
+        await settle(pilot)
         _still(pilot)
         await pilot.pause()
         text = "\n".join(screen_lines(pilot.app))

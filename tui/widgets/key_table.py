@@ -125,16 +125,19 @@ class KeyTable(DataTable[str | Text]):
         current = self.selected_name or self._keep
         self._keep = None
         self.clear()
+        # narrow: long names and comments are cut (whole in the details pane), so the Problems
+        # column stays on screen at 80 columns
+        cap = 22 if self.columns_shown == NARROW_COLUMNS else 48
         for entry in entries:
             public = entry.public
             # Text, not str: DataTable reads a str cell as markup; file names and comments are
             # untrusted ("[/]" would crash it, "\x1b]52;..." would reach the terminal)
             cells: dict[str, str | Text] = {
-                "File": Text(visible(entry.name)),
+                "File": Text(_cap(visible(entry.name), cap)),
                 "Type": Text(visible(public.label)),
                 "Bits": str(public.bits),
                 "SHA256": short_sha256(entry),
-                "Comment": Text(visible(public.comment)),
+                "Comment": Text(_cap(visible(public.comment), cap)),
                 "Locked": LOCK_MARK if entry.encrypted else "",
                 "Agent": Text(AGENT_MARK, style="green") if public.sha256 in agent else "",
                 "Problems": problem_mark(entry),
@@ -152,3 +155,13 @@ class KeyTable(DataTable[str | Text]):
         except Exception:
             return None
         return key.value
+
+
+def _cap(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells with an ellipsis (cell widths, so wide characters count
+    double)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…"
