@@ -1,5 +1,10 @@
 """Shared SSH connection setup for the connection tester and the copy-id installer.
 
+A little over 400 lines on purpose: ``open_connection`` and its socket handling (the early
+connection, one name lookup, the version line sent at once) are one sequence that the tester's
+timings and the host key check depend on; options, config and the auth callbacks are already in
+``options``, ``ssh_config`` and ``auth_client``.
+
 Usage::
 
     from tui.core.connect.client import ConnectOptions, open_connection, parse_target
