@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.sshd import SshdServer, TestUser, _start_sshd
+from tests.fixtures.sshd import SshdServer, TestUser, _start_sshd, account_tool
 
 
 @dataclass
@@ -36,9 +36,8 @@ class Site:
 def _make_user() -> TestUser:
     name = "sdka" + secrets.token_hex(3)
     password = "pw-" + secrets.token_urlsafe(12)
-    subprocess.run(["useradd", "-m", "-d", f"/home/{name}", "-s", "/bin/bash", name],
-                   check=True, capture_output=True, timeout=30)  # fmt: skip
-    subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True, timeout=30)
+    account_tool("useradd", "-m", "-d", f"/home/{name}", "-s", "/bin/bash", name)
+    account_tool("chpasswd", input=f"{name}:{password}\n")
     entry = pwd.getpwnam(name)
     return TestUser(name, Path(entry.pw_dir), password, entry.pw_uid, entry.pw_gid)
 
@@ -57,7 +56,7 @@ def site() -> Iterator[Site]:
         for server in servers:
             server.stop()
         for user in users:
-            subprocess.run(["userdel", "-r", "-f", user.name], capture_output=True, timeout=30)
+            account_tool("userdel", "-r", "-f", user.name, check=False)
         for base in bases:
             shutil.rmtree(base, ignore_errors=True)
 

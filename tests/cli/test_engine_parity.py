@@ -17,7 +17,7 @@ from typing import Any
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.engine_servers import UserCA
-from tests.fixtures.sshd import SshdServer, TestUser
+from tests.fixtures.sshd import SshdServer, TestUser, account_tool
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 Start = Callable[..., SshdServer]
@@ -213,7 +213,7 @@ def test_nologin_shell_and_failing_force_command_are_session_failures(
     key = make_key(ssh_dir / "id_ed25519")
     for user in (shut, forced):
         user.authorize(pub(key))
-    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", shut.name], check=True, timeout=30)
+    account_tool("usermod", "-s", "/usr/sbin/nologin", shut.name)
     for user, status, said in ((shut, 1, "This account is currently not available."),
                                (forced, 3, "no shell for you")):  # fmt: skip
         target = f"{user.name}@127.0.0.1:{server.port}"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.diagnosis_servers import CASES, RefusingServer
+from tests.fixtures.sshd import account_tool
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -220,7 +221,7 @@ def test_a_look_that_cannot_run_commands_claims_nothing(
 ) -> None:
     rs = refusing_server
     user = rs.users["missing"]
-    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", user.name], check=True, timeout=30)
+    account_tool("usermod", "-s", "/usr/sbin/nologin", user.name)
     doc, _ = _test(run_cli, rs, "missing", "--inspect-with-password", input=user.password + "\n")
     assert doc["inspection"]["login"] is True and doc["inspection"]["cause"] is None
     assert "could not be run" in doc["diagnosis"]

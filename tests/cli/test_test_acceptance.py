@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ssh_keygen
-from tests.fixtures.sshd import SshdServer, _start_sshd
+from tests.fixtures.sshd import SshdServer, _start_sshd, account_tool
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -40,10 +40,10 @@ def server() -> Iterator[SshdServer]:
 @pytest.fixture(scope="module")
 def user() -> Iterator[tuple[str, Path]]:
     name = "sdka" + secrets.token_hex(3)
-    subprocess.run(["useradd", "-m", "-s", "/bin/bash", name], check=True, capture_output=True)
+    account_tool("useradd", "-m", "-s", "/bin/bash", name)
     home = Path(pwd.getpwnam(name).pw_dir)
     yield name, home
-    subprocess.run(["userdel", "-r", "-f", name], capture_output=True, timeout=30)
+    account_tool("userdel", "-r", "-f", name, check=False)
 
 
 def authorize(user: tuple[str, Path], key: Path) -> None:

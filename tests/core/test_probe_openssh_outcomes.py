@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import ssh_keygen
-from tests.fixtures.sshd import SshdServer, TestUser
+from tests.fixtures.sshd import SshdServer, TestUser, account_tool
 from tui.core.connect.client import ConnectOptions, Target
 from tui.core.connect.probe import ProbeOptions, ProbeResult, run_probe
 
@@ -116,7 +116,7 @@ def test_session_failed(
     assert "7" in forced.diagnosis
     plain = sshd_factory()
     (ssh_dir / "known_hosts").write_text(plain.known_hosts_line() + "\n")
-    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", test_user.name], check=True)
+    account_tool("usermod", "-s", "/usr/sbin/nologin", test_user.name)
     real = _ssh(plain, test_user, key, "-o", f"UserKnownHostsFile={ssh_dir / 'known_hosts'}")
     nologin = _probe(_options(test_user, plain, key))
     assert (nologin.outcome, nologin.exit_status) == ("session-failed", real.returncode)

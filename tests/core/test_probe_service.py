@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import ssh_keygen
 from tests.fixtures.agent import Agent
-from tests.fixtures.sshd import SshdServer, TestUser
+from tests.fixtures.sshd import SshdServer, TestUser, account_tool
 from tui.core.connect.client import ConnectOptions, Target
 from tui.core.connect.engine import ENGINE_NAMES, EngineName
 from tui.core.connect.outcomes import Outcome
@@ -148,7 +148,7 @@ def test_both_engines_say_the_same_sentences(
     key = _key(ssh_dir / "id_ed25519")
     for user in (partial_user, shut_user, fine_user):
         user.authorize(key.with_suffix(".pub").read_text())
-    subprocess.run(["usermod", "-s", "/usr/sbin/nologin", shut_user.name], check=True, timeout=30)
+    account_tool("usermod", "-s", "/usr/sbin/nologin", shut_user.name)
     service = _service(ssh_dir.parent)
     for user, outcome in (
         (partial_user, Outcome.AUTH_PARTIAL),
