@@ -120,16 +120,10 @@ def _expand(value: str | None, defaults: list[str]) -> list[str] | str:
     list replaces the defaults (given to asyncssh as written, which checks the names)."""
     if not value:
         return defaults
-    names = [n for n in value[1:].split(",") if n] if value[0] in "+-^" else []
-    if value[0] == "+":
-        return defaults + [n for n in names if n not in defaults]
-    if value[0] == "-":
-        import fnmatch
+    from tui.core.connect.identities import modify_algorithms
 
-        return [d for d in defaults if not any(fnmatch.fnmatch(d, n) for n in names)]
-    if value[0] == "^":
-        return names + [d for d in defaults if d not in names]
-    return value
+    modified = modify_algorithms(value, defaults)
+    return value if modified is None else modified
 
 
 async def open_connection(options: ConnectOptions, events: Any = None) -> Any:

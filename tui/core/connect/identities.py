@@ -161,21 +161,27 @@ def _accepted(public: PublicKey, accepted: list[str] | None) -> bool:
     return public.key_type in accepted
 
 
-def accepted_algorithms(value: str | None) -> list[str] | None:
-    """The client's PubkeyAcceptedAlgorithms after ``+``/``-``/``^`` (None when not set)."""
-    if not value:
+def modify_algorithms(value: str, defaults: list[str]) -> list[str] | None:
+    """ssh's algorithm list syntax applied to ``defaults``: ``+a,b`` appends, ``-a`` removes
+    (patterns allowed), ``^a`` prepends; None for a plain list, which replaces the defaults."""
+    if not value or value[0] not in "+-^":
         return None
-    defaults = list(DEFAULT_PUBKEY_ALGS)
-    names = [n for n in value.lstrip("+-^").split(",") if n]
+    names = [n for n in value[1:].split(",") if n]
     if value[0] == "+":
         return defaults + [n for n in names if n not in defaults]
     if value[0] == "-":
         import fnmatch
 
         return [d for d in defaults if not any(fnmatch.fnmatch(d, n) for n in names)]
-    if value[0] == "^":
-        return names + [d for d in defaults if d not in names]
-    return names
+    return names + [d for d in defaults if d not in names]
+
+
+def accepted_algorithms(value: str | None) -> list[str] | None:
+    """The client's PubkeyAcceptedAlgorithms after ``+``/``-``/``^`` (None when not set)."""
+    if not value:
+        return None
+    modified = modify_algorithms(value, list(DEFAULT_PUBKEY_ALGS))
+    return modified if modified is not None else [n for n in value.split(",") if n]
 
 
 DEFAULT_PUBKEY_ALGS = (
