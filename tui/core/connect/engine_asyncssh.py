@@ -16,7 +16,7 @@ from tui.core.connect.client import ConnectionFailed, open_connection
 from tui.core.connect.engine import EngineName, ProbeOptions, Sink
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.result import ProbeResult, result_from_trace, sentence
-from tui.core.connect.session_outcomes import logged_in, session_failed, ssh_command_hint
+from tui.core.connect.session_outcomes import after_login
 from tui.core.connect.trace import Trace
 
 __all__ = ["AsyncsshEngine"]
@@ -48,23 +48,13 @@ class AsyncsshEngine:
                 f"Logged in to {trace.host}, but the server refused to open a session",
                 "look at the server's sshd log (ForceCommand, MaxSessions, the user's shell)",
             )
-        elif status != 0 and options.command is None:
-            # ``ssh host true`` fails: the account's shell refuses (nologin) or a ForceCommand
-            # failed; ssh exits with that status and so does the test
-            outcome, diagnosis, fix = session_failed(
-                str(trace.host), str(trace.user), status, out + err, options.command
-            )
         else:
             key = next((k for k in trace.offered if k.used and not k.partial), None)
             key = key or next((k for k in trace.offered if k.used), None)
-            outcome, diagnosis, fix = logged_in(
-                str(trace.host),
-                str(trace.user),
-                key.name if key else None,
-                trace.auth_method,
+            outcome, diagnosis, fix = after_login(
+                trace, connect, options.command, status, out + err, key,
                 bool(trace.partial_success),
-                ssh_command_hint(connect, key),
-            )
+            )  # fmt: skip
         diagnosis, fix = sentence(diagnosis), sentence(fix)
         trace.line(0, diagnosis if outcome == Outcome.OK else f"{diagnosis} {fix}")
         return result_from_trace(

@@ -26,12 +26,10 @@ from tui.core.connect.openssh_reader import OpensshReader, certificate_verdict
 from tui.core.connect.outcomes import Outcome
 from tui.core.connect.result import ProbeResult, result_from_trace, sentence
 from tui.core.connect.session_outcomes import (
+    after_login,
     auth_partial,
-    logged_in,
     no_common_algorithm,
     parse_unable,
-    session_failed,
-    ssh_command_hint,
 )
 from tui.core.connect.trace import Trace
 
@@ -164,20 +162,11 @@ async def _run(
         trace.end("session opened", returncode != 255 or reader.exit_status is not None)
         status = reader.exit_status if reader.exit_status is not None else returncode
         remote_stderr = "".join(text + "\n" for text in reader.remote_stderr)
-        if options.command is None and status != 0:  # as `ssh host true` (the other engine too)
-            outcome, diagnosis, fix = session_failed(
-                str(trace.host), str(trace.user), status, out + remote_stderr, options.command
-            )
-        else:
-            key = next((k for k in trace.offered if k.used), None) or reader.partial_key
-            outcome, diagnosis, fix = logged_in(
-                str(trace.host),
-                str(trace.user),
-                key.name if key else None,
-                trace.auth_method,
-                bool(reader.partial),
-                ssh_command_hint(connect, key),
-            )
+        key = next((k for k in trace.offered if k.used), None) or reader.partial_key
+        outcome, diagnosis, fix = after_login(
+            trace, connect, options.command, status, out + remote_stderr, key,
+            bool(reader.partial),
+        )  # fmt: skip
         diagnosis, fix = sentence(diagnosis), sentence(fix)
         trace.line(0, diagnosis if outcome == Outcome.OK else f"{diagnosis} {fix}")
         return result_from_trace(

@@ -21,10 +21,11 @@ from tui.core.text import visible
 
 if TYPE_CHECKING:
     from tui.core.connect.client import ConnectOptions
-    from tui.core.connect.trace import OfferedKey
+    from tui.core.connect.trace import OfferedKey, Trace
 
 __all__ = [
     "NOLOGIN",
+    "after_login",
     "auth_partial",
     "certificate_invalid",
     "logged_in",
@@ -169,3 +170,22 @@ def session_failed(
         "look at the account's shell (getent passwd " + user + ") and any ForceCommand in "
         "sshd_config or command= option in authorized_keys",
     )
+
+
+def after_login(
+    trace: Trace,
+    connect: ConnectOptions,
+    command: str | None,
+    status: int,
+    output: str,
+    key: OfferedKey | None,
+    partial: bool,
+) -> Verdict:
+    """The verdict of a login that opened a session, the same for both engines: ``ssh host
+    true`` that fails (nologin, a ForceCommand) is ``session-failed`` with that status, as ssh
+    exits; anything else is logged in, naming ``key``."""
+    host, user = str(trace.host), str(trace.user)
+    if command is None and status != 0:
+        return session_failed(host, user, status, output, command)
+    hint = ssh_command_hint(connect, key)
+    return logged_in(host, user, key.name if key else None, trace.auth_method, partial, hint)
