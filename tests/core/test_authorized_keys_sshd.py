@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import stat
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ssh_keygen
+from tests.fixtures.agent import Agent
 from tests.fixtures.hosts import CopyHost
 from tui.core.connect.client import Target
 from tui.core.keys.public import read_public_key_file
@@ -170,27 +167,15 @@ async def test_one_unreachable_host_does_not_stop_the_others(
 
 
 async def test_agent_login(
-    copy_host: CopyHost, copy_key: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    copy_host: CopyHost, copy_key: Path, tmp_path: Path, ssh_agent: Agent
 ) -> None:
     login = tmp_path / "agent_key"
     ssh_keygen("-q", "-t", "ed25519", "-N", "", "-f", str(login))
     copy_host.write_authorized(login.with_suffix(".pub").read_bytes())
-    socket_path = tmp_path / "agent.sock"
-    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            if socket_path.exists():
-                break
-            await asyncio.sleep(0.02)
-        env = {**os.environ, "SSH_AUTH_SOCK": str(socket_path)}
-        subprocess.run(["ssh-add", "-q", str(login)], env=env, check=True, capture_output=True)
-        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket_path))
-        public = read_public_key_file(copy_key.with_suffix(".pub"))
-        result = await install(public, copy_host.options(password=None, use_agent=True))
-        assert result.result == "installed", result.error
-    finally:
-        agent.terminate()
-        agent.wait(timeout=10)
+    assert ssh_agent.ssh_add("-q", str(login)).returncode == 0
+    public = read_public_key_file(copy_key.with_suffix(".pub"))
+    result = await install(public, copy_host.options(password=None, use_agent=True))
+    assert result.result == "installed", result.error
 
 
 async def test_encrypted_private_key_verified_only_with_the_keyring(

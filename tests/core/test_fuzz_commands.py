@@ -10,12 +10,9 @@ import base64
 import contextlib
 import io
 import os
-import signal
 import stat
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fixtures.agent import running_agent
 from tests.keyfactory import sk_public_lines
 from tui.__main__ import main
 from tui.core.keys import openssh_format, wire
@@ -301,21 +299,8 @@ def test_fuzz_pub(
 
 @pytest.fixture(scope="module")
 def agent_socket() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        socket = Path(tmp) / "agent.sock"
-        proc = subprocess.Popen(
-            ["ssh-agent", "-D", "-a", str(socket)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        try:
-            yield str(socket)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp, running_agent(Path(tmp) / "agent.sock"):
+        yield str(Path(tmp) / "agent.sock")
 
 
 @settings(
